@@ -1,0 +1,241 @@
+//! annotate: frames in, events out. Decodes each frame, runs it through the tracker and
+//! turns the result into [`Event`]s for the renderers.
+//!
+//! One look-ahead: the first FIN of a close is labelled "wave 1/4" or "wave 1/3" only once
+//! the peer's answer shows which shape the close takes. With look-ahead on (files), events
+//! wait in a queue until that answer arrives (bounded in count and capture time); with it
+//! off (live capture), the first FIN is labelled as soon as it is seen.
+
+use crate::decode::{self, Skip};
+use crate::event::{CaptureSummary, Event, Label, Notice, SegmentEvent, WaveShape, WaveStep};
+use crate::source::{Frame, Timestamp};
+use crate::track::Tracker;
+use std::collections::VecDeque;
+
+/// Events held back at most, and for at most this much capture time, waiting for the shape
+/// of a close.
+const LOOKAHEAD_EVENTS: usize = 4096;
+const LOOKAHEAD_SECS: f64 = 2.0;
+
+#[derive(Clone, Debug, Default)]
+pub struct AnalyzerOptions {
+    /// Hold events back to label the first FIN of each close with its final shape.
+    pub lookahead: bool,
+    /// Copy up to this many payload bytes into each segment event (0: none).
+    pub payload_preview: usize,
+    /// Only analyze segments with this port on either side.
+    pub ports: Vec<u16>,
+}
+
+pub struct Analyzer {
+    opts: AnalyzerOptions,
+    tracker: Tracker,
+    held: VecDeque<Event>,
+    /// Held FIN events whose shape is still unknown, by connection.
+    unresolved: usize,
+    oldest_held: Option<Timestamp>,
+    summary: CaptureSummary,
+}
+
+impl Analyzer {
+    pub fn new(opts: AnalyzerOptions) -> Analyzer {
+        Analyzer {
+            opts,
+            tracker: Tracker::new(),
+            held: VecDeque::new(),
+            unresolved: 0,
+            oldest_held: None,
+            summary: CaptureSummary::default(),
+        }
+    }
+
+    /// A frame that the BPF filter rejected (it still counts).
+    pub fn count_filtered(&mut self) {
+        self.summary.frames += 1;
+        self.summary.filtered_out += 1;
+    }
+
+    /// A notice that is not about a decoded frame (a read error from the source).
+    pub fn notice<E>(
+        &mut self,
+        frame: u64,
+        message: String,
+        sink: &mut impl FnMut(Event) -> Result<(), E>,
+    ) -> Result<(), E> {
+        self.emit(Event::Notice(Notice { frame, message }), sink)
+    }
+
+    /// Analyze one frame; events go to `sink` (possibly later, see the module docs).
+    pub fn push<E>(
+        &mut self,
+        frame: &Frame<'_>,
+        sink: &mut impl FnMut(Event) -> Result<(), E>,
+    ) -> Result<(), E> {
+        self.summary.frames += 1;
+        let decoded = match decode::decode_frame(frame.linktype, frame.data, frame.orig_len) {
+            Ok(d) => d,
+            Err(Skip::NotIp(_)) => {
+                self.summary.not_ip += 1;
+                return Ok(());
+            }
+            Err(Skip::NotTcp(_)) => {
+                self.summary.not_tcp += 1;
+                return Ok(());
+            }
+            Err(Skip::Fragment) => {
+                self.summary.fragments += 1;
+                return Ok(());
+            }
+            Err(Skip::Bad(err)) => {
+                self.summary.malformed += 1;
+                return self.emit(
+                    Event::Notice(Notice {
+                        frame: frame.number,
+                        message: err.to_string(),
+                    }),
+                    sink,
+                );
+            }
+        };
+        let seg = &decoded.segment;
+        if !self.opts.ports.is_empty()
+            && !self
+                .opts
+                .ports
+                .iter()
+                .any(|p| *p == seg.src.port() || *p == seg.dst.port())
+        {
+            self.summary.filtered_out += 1;
+            return Ok(());
+        }
+        self.summary.tcp_segments += 1;
+        let tracked = self.tracker.on_segment(seg, frame.ts);
+        if let Some(ended) = tracked.ended {
+            self.emit(Event::Connection(Box::new(ended)), sink)?;
+        }
+        let a = tracked.analysis;
+        let mut notes = a.notes;
+        notes.extend(decoded.notes.into_iter().map(crate::event::Note::Decode));
+        let payload = (self.opts.payload_preview > 0 && !decoded.payload.is_empty()).then(|| {
+            let n = decoded.payload.len().min(self.opts.payload_preview);
+            decoded.payload[..n].to_vec()
+        });
+        let event = SegmentEvent {
+            conn: tracked.conn,
+            frame: frame.number,
+            ts: frame.ts,
+            rel_time: tracked.rel_time,
+            src: seg.src,
+            dst: seg.dst,
+            dir: a.dir,
+            flags: seg.flags,
+            seq: seg.seq,
+            ack: seg.ack,
+            rel_seq: a.rel_seq,
+            rel_ack: a.rel_ack,
+            len: seg.payload_len,
+            win: seg.window,
+            scaled_win: a.scaled_win,
+            options: seg.options.clone(),
+            label: a.label,
+            client_state: tracked.client_state,
+            server_state: tracked.server_state,
+            changes: a.changes,
+            notes,
+            payload,
+        };
+        if let Some(shape) = a.resolved {
+            self.resolve(tracked.conn, shape);
+        }
+        let opens_wave = matches!(
+            event.label,
+            Label::Wave {
+                step: WaveStep::FirstFin,
+                shape: WaveShape::Unknown,
+                ..
+            }
+        );
+        if opens_wave && self.opts.lookahead {
+            self.unresolved += 1;
+        }
+        self.emit(Event::Segment(Box::new(event)), sink)?;
+        self.release(frame.ts, sink)
+    }
+
+    /// End of input: release everything held and summarise every connection.
+    pub fn finish<E>(
+        &mut self,
+        sink: &mut impl FnMut(Event) -> Result<(), E>,
+    ) -> Result<CaptureSummary, E> {
+        self.unresolved = 0;
+        while let Some(ev) = self.held.pop_front() {
+            sink(ev)?;
+        }
+        for summary in self.tracker.finish() {
+            sink(Event::Connection(Box::new(summary)))?;
+        }
+        self.summary.connections = self.tracker.connections();
+        sink(Event::Capture(self.summary.clone()))?;
+        Ok(self.summary.clone())
+    }
+
+    fn emit<E>(
+        &mut self,
+        ev: Event,
+        sink: &mut impl FnMut(Event) -> Result<(), E>,
+    ) -> Result<(), E> {
+        if self.unresolved == 0 && self.held.is_empty() {
+            return sink(ev);
+        }
+        if self.held.is_empty() {
+            if let Event::Segment(s) = &ev {
+                self.oldest_held = Some(s.ts);
+            }
+        }
+        self.held.push_back(ev);
+        Ok(())
+    }
+
+    /// Give the held first FIN of `conn` its shape.
+    fn resolve(&mut self, conn: u64, shape: WaveShape) {
+        for ev in self.held.iter_mut() {
+            if let Event::Segment(s) = ev {
+                if s.conn == conn {
+                    if let Label::Wave {
+                        step: WaveStep::FirstFin,
+                        shape: pending @ WaveShape::Unknown,
+                        ..
+                    } = &mut s.label
+                    {
+                        *pending = shape;
+                        self.unresolved = self.unresolved.saturating_sub(1);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Pass on what no longer waits: everything once nothing is unresolved, or the oldest
+    /// events once the look-ahead bound is reached.
+    fn release<E>(
+        &mut self,
+        now: Timestamp,
+        sink: &mut impl FnMut(Event) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let too_long = self
+            .oldest_held
+            .is_some_and(|t| now.since(t) > LOOKAHEAD_SECS);
+        if self.unresolved > 0 && self.held.len() < LOOKAHEAD_EVENTS && !too_long {
+            return Ok(());
+        }
+        if self.unresolved > 0 {
+            // Give up waiting: the shape stays unknown.
+            self.unresolved = 0;
+        }
+        while let Some(ev) = self.held.pop_front() {
+            sink(ev)?;
+        }
+        self.oldest_held = None;
+        Ok(())
+    }
+}

@@ -1,0 +1,111 @@
+//! Command-line arguments (clap derive). Validation into a [`crate::config`] happens apart.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "tcpscope",
+    version,
+    about = "Make the life of a TCP connection visible: handshake, data and wave as a ladder diagram",
+    long_about = "tcpscope reads TCP segments from a capture file and tells their story segment by \
+segment: a colored ladder (sequence) diagram between client and server, each endpoint's RFC 9293 \
+state as it changes, and a plain-words annotation of the handshake, the data and the close."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Replay a saved .pcap or .pcapng capture as annotated ladder diagrams.
+    Replay(ReplayArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ReplayArgs {
+    /// The capture file (.pcap or .pcapng, any size).
+    pub file: PathBuf,
+
+    /// Only frames matching this BPF filter expression (tcpdump syntax).
+    #[arg(long, value_name = "BPF")]
+    pub filter: Option<String>,
+
+    /// Only segments with this TCP port on either side (repeatable).
+    #[arg(long = "port", value_name = "P")]
+    pub ports: Vec<u16>,
+
+    #[command(flatten)]
+    pub display: DisplayArgs,
+}
+
+/// How the story is shown; shared by every command that draws ladders.
+#[derive(Args, Debug, Clone)]
+pub struct DisplayArgs {
+    /// Only connection number N (0-based, in order of first packet; as Wireshark's tcp.stream).
+    #[arg(long, value_name = "N")]
+    pub conn: Option<u64>,
+
+    /// Show absolute sequence and acknowledgment numbers instead of relative ones.
+    #[arg(long)]
+    pub absolute_seq: bool,
+
+    /// Show a short, escaped preview of each segment's payload.
+    #[arg(long)]
+    pub payload: bool,
+
+    /// How payload bytes are decoded for --payload.
+    #[arg(long, value_enum, default_value_t = EncodingArg::Utf8)]
+    pub encoding: EncodingArg,
+
+    /// Only the per-connection summaries, no ladders.
+    #[arg(long)]
+    pub summary_only: bool,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Ladder)]
+    pub format: Format,
+
+    /// All connections in one diagram in time order, each line with its connection number.
+    #[arg(long)]
+    pub interleave: bool,
+
+    /// When to use colors (NO_COLOR is honoured; never when stdout is not a terminal).
+    #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
+    pub color: ColorArg,
+
+    /// Width of the diagram in columns (default: the terminal's, or 120).
+    #[arg(long, value_name = "COLUMNS")]
+    pub width: Option<usize>,
+
+    /// Language of annotations and summaries (default from LANG).
+    #[arg(long, value_enum)]
+    pub lang: Option<LangArg>,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Ladder,
+    Json,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ColorArg {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EncodingArg {
+    #[value(name = "utf-8", alias = "utf8")]
+    Utf8,
+    Gbk,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LangArg {
+    En,
+    Zh,
+}

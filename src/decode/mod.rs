@@ -1,0 +1,146 @@
+//! decode: one captured frame → our own [`Segment`] (or a reason why not).
+//!
+//! Layers: [`link`] (Ethernet, VLAN, MPLS, PPPoE, Linux cooked, BSD loopback, raw IP) →
+//! [`ip`] (IPv4 with options, IPv6 with extension headers) → [`tcp`] (header and options).
+//! Every length is checked here before anything is read; pnet's packet types are used only
+//! on slices whose length has already been validated, and only inside this module.
+
+pub mod ip;
+pub mod link;
+mod segment;
+pub mod tcp;
+
+pub use link::Linktype;
+pub use segment::{Segment, TcpFlags, TcpOptions, UnknownOption};
+
+use std::fmt;
+
+/// Why a frame gave no TCP segment. Non-TCP traffic is not an error; truncated or malformed
+/// headers are.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Skip {
+    /// Not IP at all (ARP, LLDP, ...): the value is the EtherType or link protocol.
+    NotIp(u16),
+    /// IP, but another transport (UDP, ICMP, ...): the IP protocol number.
+    NotTcp(u8),
+    /// A non-first IP fragment: it carries no TCP header.
+    Fragment,
+    /// The frame is malformed or cut short before a usable TCP header.
+    Bad(DecodeError),
+}
+
+/// A header that could not be read: which layer, what was needed, what was there, at which
+/// byte offset of the frame.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DecodeError {
+    #[error(
+        "{layer} header cut short at byte {offset}: needs {needed} bytes, {available} captured"
+    )]
+    Truncated {
+        layer: Layer,
+        offset: usize,
+        needed: usize,
+        available: usize,
+    },
+    #[error("{layer} header at byte {offset} is invalid: {what}")]
+    Invalid {
+        layer: Layer,
+        offset: usize,
+        what: String,
+    },
+}
+
+/// The protocol layer a decode error happened in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Layer {
+    Link,
+    Vlan,
+    Mpls,
+    Pppoe,
+    Ipv4,
+    Ipv6,
+    Ipv6Extension,
+    Tcp,
+    TcpOption,
+}
+
+impl fmt::Display for Layer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Layer::Link => "link-layer",
+            Layer::Vlan => "802.1Q VLAN",
+            Layer::Mpls => "MPLS",
+            Layer::Pppoe => "PPPoE",
+            Layer::Ipv4 => "IPv4",
+            Layer::Ipv6 => "IPv6",
+            Layer::Ipv6Extension => "IPv6 extension",
+            Layer::Tcp => "TCP",
+            Layer::TcpOption => "TCP option",
+        })
+    }
+}
+
+/// Something odd about a frame that still gave a segment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DecodeNote {
+    /// The snapshot length cut the frame: `captured` of `original` bytes.
+    SnaplenTruncated { captured: u32, original: u32 },
+    /// The IP header claims more bytes than the frame carries (and the frame was not cut by
+    /// the snapshot length).
+    IpLengthExceedsFrame { claimed: usize, available: usize },
+    /// The TCP option area could not be fully parsed.
+    OptionsMalformed,
+    /// The TCP header was cut before its end: fields past the cut are missing.
+    TcpHeaderTruncated,
+}
+
+impl fmt::Display for DecodeNote {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DecodeNote::SnaplenTruncated { captured, original } => {
+                write!(
+                    f,
+                    "frame cut by snapshot length: {captured} of {original} bytes captured"
+                )
+            }
+            DecodeNote::IpLengthExceedsFrame { claimed, available } => write!(
+                f,
+                "IP header claims {claimed} bytes but the frame holds {available}"
+            ),
+            DecodeNote::OptionsMalformed => {
+                f.write_str("malformed TCP option; rest of options skipped")
+            }
+            DecodeNote::TcpHeaderTruncated => f.write_str("TCP header cut short; options missing"),
+        }
+    }
+}
+
+/// A frame decoded into a segment, with the captured payload bytes borrowed from the frame.
+#[derive(Debug)]
+pub struct Decoded<'a> {
+    pub segment: Segment,
+    pub payload: &'a [u8],
+    pub notes: Vec<DecodeNote>,
+}
+
+/// Decode one frame. `orig_len` is the frame's length on the wire (libpcap's `len`), which is
+/// larger than `bytes.len()` when the snapshot length cut the frame.
+pub fn decode_frame(linktype: Linktype, bytes: &[u8], orig_len: u32) -> Result<Decoded<'_>, Skip> {
+    let network = link::strip(linktype, bytes)?;
+    let snap_cut = (bytes.len() as u64) < u64::from(orig_len);
+    let ip = ip::parse(&network, snap_cut)?;
+    let mut decoded = tcp::parse(&ip, snap_cut)?;
+    if snap_cut {
+        decoded.notes.insert(
+            0,
+            DecodeNote::SnaplenTruncated {
+                captured: bytes.len() as u32,
+                original: orig_len,
+            },
+        );
+    }
+    Ok(decoded)
+}
+
+#[cfg(test)]
+mod tests;

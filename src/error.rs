@@ -1,0 +1,31 @@
+//! Library errors: one variant per cause, with the values that explain it.
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("cannot open {path}: {source}")]
+    Open {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path} is not a pcap or pcapng capture ({reason})")]
+    NotACapture { path: PathBuf, reason: String },
+    #[error("{path}: link type {dlt} ({name}) is not supported; tcpscope reads Ethernet, Linux cooked (SLL, SLL2), raw IP and BSD loopback captures")]
+    UnsupportedLinktype {
+        path: PathBuf,
+        dlt: i32,
+        name: String,
+    },
+    #[error("bad capture filter {filter:?}: {reason}")]
+    BadFilter { filter: String, reason: String },
+    #[error("{path}: reading stopped at frame {frame}: {reason}")]
+    Read {
+        path: PathBuf,
+        frame: u64,
+        reason: String,
+    },
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}

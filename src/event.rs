@@ -1,0 +1,325 @@
+//! Events: what annotate hands to the renderers. Renderers read these and never re-derive TCP.
+
+use crate::decode::{DecodeNote, TcpFlags, TcpOptions};
+use crate::source::Timestamp;
+use crate::track::TcpState;
+use std::net::SocketAddr;
+
+/// Direction of a segment relative to the connection's roles.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Dir {
+    /// Client to server.
+    C2S,
+    /// Server to client.
+    S2C,
+}
+
+impl Dir {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Dir::C2S => "c2s",
+            Dir::S2C => "s2c",
+        }
+    }
+    pub fn sender(self) -> Side {
+        match self {
+            Dir::C2S => Side::Client,
+            Dir::S2C => Side::Server,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Side {
+    Client,
+    Server,
+}
+
+impl Side {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Side::Client => "client",
+            Side::Server => "server",
+        }
+    }
+    pub fn other(self) -> Side {
+        match self {
+            Side::Client => Side::Server,
+            Side::Server => Side::Client,
+        }
+    }
+}
+
+/// Which part of a connection's life a segment belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    Handshake,
+    Data,
+    Close,
+    Reset,
+    Other,
+}
+
+impl Phase {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Handshake => "handshake",
+            Phase::Data => "data",
+            Phase::Close => "close",
+            Phase::Reset => "reset",
+            Phase::Other => "other",
+        }
+    }
+}
+
+/// The shape a connection close took, once it is known.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WaveShape {
+    /// Not known yet (live) or never became clear (the capture ended).
+    Unknown,
+    /// FIN, ACK, FIN, ACK: each FIN acknowledged by its own segment.
+    FourWay,
+    /// FIN, FIN+ACK, ACK: the second FIN carries the ACK of the first.
+    ThreeWay,
+    /// Both FINs sent before either was acknowledged.
+    Simultaneous,
+}
+
+/// What part of the wave a segment is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WaveStep {
+    /// The first FIN.
+    FirstFin,
+    /// A pure ACK of the first FIN.
+    AckOfFirstFin,
+    /// The second FIN, alone (four-way) or carrying the ACK of the first (three-way), or
+    /// crossing it (simultaneous).
+    SecondFin,
+    /// The ACK of the second FIN.
+    LastAck,
+    /// In a simultaneous close, the ACK of the first FIN after both FINs crossed.
+    AckOfFirstFinLate,
+}
+
+/// A segment's plain-words meaning. Language-independent; `lang` turns it into text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Label {
+    /// Handshake 1/3.
+    Syn,
+    SynRetransmit,
+    /// The other side's SYN crossing ours (simultaneous open).
+    SimultaneousSyn,
+    /// Handshake 2/3.
+    SynAck,
+    SynAckRetransmit,
+    /// Handshake 3/3 (it may carry data).
+    HandshakeAck {
+        data: u32,
+    },
+    Data {
+        len: u32,
+    },
+    DataRetransmit {
+        len: u32,
+    },
+    /// A pure ACK acknowledging new data.
+    AckOfData {
+        bytes: u64,
+    },
+    /// A pure ACK acknowledging nothing new.
+    Ack,
+    /// Part of the close; `data` is payload carried on the same segment.
+    Wave {
+        step: WaveStep,
+        shape: WaveShape,
+        data: u32,
+    },
+    FinRetransmit,
+    /// RST answering a SYN: nobody listens on that port.
+    Refused,
+    /// RST that aborts the connection.
+    Reset,
+    /// RST after both sides had closed.
+    ResetAfterClose,
+    /// A segment with no flags at all, or none that a stack would act on.
+    NoFlags,
+}
+
+impl Label {
+    pub fn phase(self) -> Phase {
+        match self {
+            Label::Syn
+            | Label::SynRetransmit
+            | Label::SimultaneousSyn
+            | Label::SynAck
+            | Label::SynAckRetransmit
+            | Label::HandshakeAck { .. } => Phase::Handshake,
+            Label::Data { .. } | Label::DataRetransmit { .. } | Label::AckOfData { .. } => {
+                Phase::Data
+            }
+            Label::Wave { .. } | Label::FinRetransmit => Phase::Close,
+            Label::Refused | Label::Reset | Label::ResetAfterClose => Phase::Reset,
+            Label::Ack | Label::NoFlags => Phase::Other,
+        }
+    }
+}
+
+/// A remark on a segment, beside its label.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Note {
+    /// A flag combination a stack would reject (SYN+FIN, SYN+RST, ...).
+    OddFlags(&'static str),
+    /// The connection was already open when the capture started.
+    JoinedMidStream,
+    /// The capture starts with the SYN-ACK: the client's SYN was not captured.
+    SynNotCaptured,
+    /// This segment (carrying data) also acknowledges the peer's FIN.
+    AcksFin,
+    /// Data sent after the peer closed its sending side (half-close).
+    AfterPeerFin,
+    /// The sender advertises a zero window: the peer must stop sending.
+    ZeroWindow,
+    /// Something odd in the frame itself.
+    Decode(DecodeNote),
+}
+
+/// A state change of one endpoint on this segment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StateChange {
+    pub side: Side,
+    pub from: TcpState,
+    pub to: TcpState,
+}
+
+/// One TCP segment, annotated.
+#[derive(Clone, Debug)]
+pub struct SegmentEvent {
+    pub conn: u64,
+    pub frame: u64,
+    pub ts: Timestamp,
+    /// Seconds since the connection's first segment.
+    pub rel_time: f64,
+    pub src: SocketAddr,
+    pub dst: SocketAddr,
+    pub dir: Dir,
+    pub flags: TcpFlags,
+    pub seq: u32,
+    pub ack: u32,
+    pub rel_seq: u32,
+    pub rel_ack: u32,
+    pub len: u32,
+    pub win: u16,
+    /// The window in bytes once both SYNs announced window scaling, else `None`.
+    pub scaled_win: Option<u64>,
+    pub options: TcpOptions,
+    pub label: Label,
+    pub client_state: TcpState,
+    pub server_state: TcpState,
+    pub changes: Vec<StateChange>,
+    pub notes: Vec<Note>,
+    /// A bounded copy of the payload's first bytes, when previews were asked for.
+    pub payload: Option<Vec<u8>>,
+}
+
+impl SegmentEvent {
+    pub fn phase(&self) -> Phase {
+        self.label.phase()
+    }
+}
+
+/// How a connection ended, judged from its segments.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CloseKind {
+    FourWay,
+    ThreeWay,
+    Simultaneous,
+    HalfClosed,
+    Reset,
+    Refused,
+    NoAnswer,
+    Open,
+}
+
+impl CloseKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CloseKind::FourWay => "four-way",
+            CloseKind::ThreeWay => "three-way",
+            CloseKind::Simultaneous => "simultaneous",
+            CloseKind::HalfClosed => "half-closed",
+            CloseKind::Reset => "reset",
+            CloseKind::Refused => "refused",
+            CloseKind::NoAnswer => "no-answer",
+            CloseKind::Open => "open",
+        }
+    }
+}
+
+/// How the observer learned of a connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// The client's SYN was captured.
+    Handshake,
+    /// The capture starts with the server's SYN-ACK.
+    SynAckFirst,
+    /// The connection was already open: no SYN was seen.
+    MidStream,
+}
+
+/// Per-direction counters.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PerDir {
+    pub c2s: u64,
+    pub s2c: u64,
+}
+
+/// The end-of-life summary of one connection.
+#[derive(Clone, Debug)]
+pub struct ConnSummary {
+    pub conn: u64,
+    pub client: SocketAddr,
+    pub server: SocketAddr,
+    pub start: Timestamp,
+    pub duration: f64,
+    pub segments: PerDir,
+    pub bytes: PerDir,
+    /// SYN to the ACK that completes the handshake (Wireshark's iRTT), in seconds.
+    pub handshake_rtt: Option<f64>,
+    pub close: CloseKind,
+    /// Who sent the first FIN or RST.
+    pub closed_by: Option<Side>,
+    pub origin: Origin,
+    pub client_state: TcpState,
+    pub server_state: TcpState,
+    /// Every state each side went through, in order, starting with the initial one.
+    pub client_path: Vec<TcpState>,
+    pub server_path: Vec<TcpState>,
+}
+
+/// A non-fatal problem with one frame.
+#[derive(Clone, Debug)]
+pub struct Notice {
+    pub frame: u64,
+    pub message: String,
+}
+
+/// Totals for the whole capture.
+#[derive(Clone, Debug, Default)]
+pub struct CaptureSummary {
+    pub frames: u64,
+    pub tcp_segments: u64,
+    pub filtered_out: u64,
+    pub not_ip: u64,
+    pub not_tcp: u64,
+    pub fragments: u64,
+    pub malformed: u64,
+    pub connections: u64,
+}
+
+#[derive(Clone, Debug)]
+pub enum Event {
+    Segment(Box<SegmentEvent>),
+    Connection(Box<ConnSummary>),
+    Notice(Notice),
+    Capture(CaptureSummary),
+}

@@ -1,0 +1,19 @@
+//! tcpscope: captures TCP segments and tells their story as a ladder diagram.
+//!
+//! Data flow: [`source`] (frames) → [`decode`] (segments) → [`track`] (connections and
+//! RFC 9293 states) → [`annotate`] (events) → [`render`] (ladder, JSON).
+#![forbid(unsafe_code)]
+
+pub mod annotate;
+pub mod cli;
+pub mod config;
+pub mod decode;
+pub mod error;
+pub mod event;
+pub mod lang;
+pub mod render;
+pub mod replay;
+pub mod source;
+pub mod track;
+
+pub use error::Error;

@@ -1,0 +1,47 @@
+//! The tcpscope binary: parse arguments, run, map errors to an exit code.
+
+use anyhow::Context;
+use clap::Parser;
+use std::io::{self, Write};
+use std::process::ExitCode;
+use tcpscope::cli::{Cli, Command};
+use tcpscope::config::DisplayConfig;
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Replay(args) => {
+            let config = DisplayConfig::from_args(&args.display);
+            colored::control::set_override(config.color);
+            let out = Box::new(io::BufWriter::with_capacity(64 * 1024, io::stdout().lock()));
+            let err = Box::new(io::stderr());
+            tcpscope::replay::run(&args, &config, out, err)
+                .with_context(|| format!("replaying {}", args.file.display()))?;
+            Ok(())
+        }
+    }
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<io::Error>()
+            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+            || matches!(
+                cause.downcast_ref::<tcpscope::Error>(),
+                Some(tcpscope::Error::Io(e)) if e.kind() == io::ErrorKind::BrokenPipe
+            )
+    })
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        // `tcpscope replay big.pcap | head`: the reader left, nothing is wrong.
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) => {
+            let _ = writeln!(io::stderr(), "tcpscope: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

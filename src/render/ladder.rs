@@ -1,0 +1,529 @@
+//! The ladder (sequence) diagram: a time column, the client's lifeline on the left, the
+//! server's on the right, one arrow per segment, each endpoint's state where it changes, and
+//! a plain-words annotation.
+
+use super::escape::{escape_payload, escape_text, Encoding};
+use super::{text_width, truncate, Render};
+use crate::decode::TcpOptions;
+use crate::event::{CaptureSummary, ConnSummary, Dir, Event, Notice, Phase, SegmentEvent, Side};
+use crate::lang::{self, Lang, Word};
+use crate::source::Timestamp;
+use crate::track::TcpState;
+use colored::{ColoredString, Colorize};
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+#[derive(Clone, Debug)]
+pub struct LadderOptions {
+    pub lang: Lang,
+    /// Terminal width in columns.
+    pub width: usize,
+    pub absolute_seq: bool,
+    /// One diagram in time order for all connections, each line with its connection number.
+    pub interleave: bool,
+    /// Only the per-connection summaries.
+    pub summary_only: bool,
+    pub encoding: Encoding,
+}
+
+impl Default for LadderOptions {
+    fn default() -> Self {
+        LadderOptions {
+            lang: Lang::En,
+            width: 120,
+            absolute_seq: false,
+            interleave: false,
+            summary_only: false,
+            encoding: Encoding::Utf8,
+        }
+    }
+}
+
+const TIME_W: usize = 10;
+const STATE_W: usize = 12;
+const MIN_ARROW: usize = 28;
+const MAX_ARROW: usize = 64;
+const LABEL_ROOM: usize = 40;
+const PREVIEW_MAX: usize = 48;
+
+#[derive(Default)]
+struct ConnBuf {
+    segments: Vec<SegmentEvent>,
+    summary: Option<Box<ConnSummary>>,
+}
+
+pub struct LadderRenderer<W: Write, E: Write> {
+    out: W,
+    err: E,
+    opts: LadderOptions,
+    arrow_w: usize,
+    conns: BTreeMap<u64, ConnBuf>,
+    capture_start: Option<Timestamp>,
+    header_done: bool,
+    /// Highest connection number seen (interleaved mode titles each new one).
+    last_conn: Option<u64>,
+}
+
+fn state_color(s: TcpState) -> ColoredString {
+    let name = s.name();
+    match s {
+        TcpState::Established => name.green().bold(),
+        TcpState::Closed => name.red().bold(),
+        TcpState::Listen | TcpState::SynSent | TcpState::SynReceived => name.blue().bold(),
+        TcpState::TimeWait => name.magenta().bold(),
+        _ => name.yellow().bold(),
+    }
+}
+
+fn phase_color(p: Phase, text: &str) -> ColoredString {
+    match p {
+        Phase::Handshake => text.green(),
+        Phase::Data => text.cyan(),
+        Phase::Close => text.yellow(),
+        Phase::Reset => text.red().bold(),
+        Phase::Other => text.normal(),
+    }
+}
+
+fn pad_left(s: &str, w: usize) -> String {
+    format!("{}{}", " ".repeat(w.saturating_sub(text_width(s))), s)
+}
+
+fn pad_right(s: &str, w: usize) -> String {
+    format!("{}{}", s, " ".repeat(w.saturating_sub(text_width(s))))
+}
+
+impl<W: Write, E: Write> LadderRenderer<W, E> {
+    pub fn new(out: W, err: E, opts: LadderOptions) -> Self {
+        let prefix = if opts.interleave { 6 } else { 0 };
+        let fixed = prefix + TIME_W + 2 + STATE_W + 1 + 2 + 1 + STATE_W + 2;
+        let arrow_w = opts
+            .width
+            .saturating_sub(fixed + LABEL_ROOM)
+            .clamp(MIN_ARROW, MAX_ARROW);
+        LadderRenderer {
+            out,
+            err,
+            opts,
+            arrow_w,
+            conns: BTreeMap::new(),
+            capture_start: None,
+            header_done: false,
+            last_conn: None,
+        }
+    }
+
+    /// The text inside an arrow: flags, numbers, options.
+    fn arrow_text(&self, s: &SegmentEvent) -> String {
+        let (seq, ack) = if self.opts.absolute_seq {
+            (s.seq, s.ack)
+        } else {
+            (s.rel_seq, s.rel_ack)
+        };
+        let mut t = format!("{} seq={seq}", s.flags.short());
+        if s.flags.ack() {
+            t.push_str(&format!(" ack={ack}"));
+        }
+        if s.len > 0 {
+            t.push_str(&format!(" len={}", s.len));
+        }
+        match s.scaled_win {
+            Some(w) if w != u64::from(s.win) => t.push_str(&format!(" win={w}")),
+            _ => t.push_str(&format!(" win={}", s.win)),
+        }
+        t
+    }
+
+    fn arrow(&self, s: &SegmentEvent) -> ColoredString {
+        let inner = self.arrow_w;
+        let text = truncate(&self.arrow_text(s), inner.saturating_sub(5));
+        let dashes = "─".repeat(inner.saturating_sub(text_width(&text) + 4).max(1));
+        let arrow = match s.dir {
+            Dir::C2S => format!("──{text} {dashes}▶"),
+            Dir::S2C => format!("◀{dashes} {text}──"),
+        };
+        let f = s.flags;
+        if f.rst() {
+            arrow.red().bold()
+        } else if f.syn() {
+            arrow.green()
+        } else if f.fin() {
+            arrow.yellow()
+        } else if s.len > 0 {
+            arrow.cyan()
+        } else {
+            arrow.normal()
+        }
+    }
+
+    fn state_cell(&self, s: &SegmentEvent, side: Side) -> (String, Option<TcpState>) {
+        match s.changes.iter().find(|c| c.side == side) {
+            Some(c) => (c.to.name().to_string(), Some(c.to)),
+            None => (String::new(), None),
+        }
+    }
+
+    fn segment_line(&mut self, s: &SegmentEvent, time: f64) -> io::Result<()> {
+        let (ctext, cstate) = self.state_cell(s, Side::Client);
+        let (stext, sstate) = self.state_cell(s, Side::Server);
+        let cell = |text: &str, state: Option<TcpState>, left: bool| -> String {
+            let padded = if left {
+                pad_left(text, STATE_W)
+            } else {
+                pad_right(text, STATE_W)
+            };
+            match state {
+                Some(st) => padded.replace(st.name(), &state_color(st).to_string()),
+                None => padded,
+            }
+        };
+        let mut label = lang::label(s.label, self.opts.lang);
+        let options = options_text(&s.options);
+        if !options.is_empty() {
+            label.push_str(&format!(" [{options}]"));
+        }
+        for n in &s.notes {
+            label.push_str(" · ");
+            label.push_str(&lang::note(n, self.opts.lang));
+        }
+        let mut line = String::new();
+        if self.opts.interleave {
+            line.push_str(&format!("#{:<4} ", s.conn));
+        }
+        line.push_str(&format!(
+            "{:>w$.6}  {} │{}│ {}  {}",
+            time,
+            cell(&ctext, cstate, true),
+            self.arrow(s),
+            cell(&stext, sstate, false),
+            phase_color(s.phase(), &label),
+            w = TIME_W
+        ));
+        if let Some(p) = &s.payload {
+            let preview = escape_payload(p, self.opts.encoding);
+            let more = if (p.len() as u32) < s.len { "…" } else { "" };
+            let shown = truncate(&format!("\"{preview}\"{more}"), PREVIEW_MAX);
+            line.push_str(&format!("  {}", shown.dimmed()));
+        }
+        writeln!(self.out, "{}", line.trim_end())
+    }
+
+    fn header_lines(&mut self, client: TcpState, server: TcpState) -> io::Result<()> {
+        let prefix = if self.opts.interleave { "      " } else { "" };
+        let l = self.opts.lang;
+        writeln!(
+            self.out,
+            "{prefix}{:>tw$}  {} {:^aw$} {}",
+            lang::word(Word::Time, l).dimmed(),
+            pad_left(lang::side(Side::Client, l), STATE_W).bold(),
+            "",
+            lang::side(Side::Server, l).bold(),
+            tw = TIME_W,
+            aw = self.arrow_w + 2
+        )?;
+        writeln!(
+            self.out,
+            "{prefix}{:>tw$}  {} │{}│ {}",
+            "",
+            pad_left(client.name(), STATE_W)
+                .replace(client.name(), &state_color(client).to_string()),
+            " ".repeat(self.arrow_w),
+            state_color(server),
+            tw = TIME_W
+        )
+    }
+
+    fn initial_states(s: &SegmentEvent) -> (TcpState, TcpState) {
+        let initial = |side: Side, now: TcpState| {
+            s.changes
+                .iter()
+                .find(|c| c.side == side)
+                .map_or(now, |c| c.from)
+        };
+        (
+            initial(Side::Client, s.client_state),
+            initial(Side::Server, s.server_state),
+        )
+    }
+
+    fn conn_title(
+        &mut self,
+        conn: u64,
+        client: &str,
+        server: &str,
+        frame: Option<u64>,
+    ) -> io::Result<()> {
+        let l = self.opts.lang;
+        let title = format!(
+            "{} {conn}: {} {} → {} {}",
+            lang::word(Word::Connection, l),
+            lang::side(Side::Client, l),
+            client,
+            lang::side(Side::Server, l),
+            server
+        );
+        let frame = frame
+            .map(|f| match l {
+                Lang::En => format!("  (from frame {f})"),
+                Lang::Zh => format!("  （从第 {f} 帧起）"),
+            })
+            .unwrap_or_default();
+        writeln!(self.out, "{}{}", title.bold().underline(), frame.dimmed())
+    }
+
+    fn write_conn(&mut self, buf: ConnBuf) -> io::Result<()> {
+        let Some(first) = buf.segments.first() else {
+            if let Some(summary) = buf.summary {
+                self.summary_block(&summary, true)?;
+            }
+            return Ok(());
+        };
+        let conn = first.conn;
+        let (client, server) = match first.dir {
+            Dir::C2S => (first.src, first.dst),
+            Dir::S2C => (first.dst, first.src),
+        };
+        self.conn_title(
+            conn,
+            &client.to_string(),
+            &server.to_string(),
+            Some(first.frame),
+        )?;
+        let (ci, si) = Self::initial_states(first);
+        self.header_lines(ci, si)?;
+        for s in &buf.segments {
+            self.segment_line(s, s.rel_time)?;
+        }
+        if let Some(summary) = buf.summary {
+            self.summary_block(&summary, false)?;
+        }
+        writeln!(self.out)
+    }
+
+    fn summary_block(&mut self, c: &ConnSummary, with_title: bool) -> io::Result<()> {
+        let l = self.opts.lang;
+        if with_title {
+            self.conn_title(c.conn, &c.client.to_string(), &c.server.to_string(), None)?;
+        }
+        let indent = if self.opts.interleave {
+            format!("#{:<4}   ", c.conn)
+        } else {
+            "  ".to_string()
+        };
+        let rtt = c
+            .handshake_rtt
+            .map(|r| format!(" · {} {}", lang::word(Word::HandshakeRtt, l), fmt_secs(r)))
+            .unwrap_or_default();
+        let (segs, bytes) = (lang::word(Word::Segments, l), lang::word(Word::Bytes, l));
+        writeln!(
+            self.out,
+            "{indent}{}: {} {}{rtt} · {}→{} {} {segs}, {} {bytes} · {}→{} {} {segs}, {} {bytes}",
+            lang::word(Word::Summary, l).bold(),
+            lang::word(Word::Duration, l),
+            fmt_secs(c.duration),
+            lang::side(Side::Client, l),
+            lang::side(Side::Server, l),
+            c.segments.c2s,
+            c.bytes.c2s,
+            lang::side(Side::Server, l),
+            lang::side(Side::Client, l),
+            c.segments.s2c,
+            c.bytes.s2c,
+        )?;
+        let mut ended = format!(
+            "{indent}{}: {}",
+            lang::word(Word::Ended, l),
+            lang::close_kind(c.close, l).bold()
+        );
+        if let Some(side) = c.closed_by {
+            ended.push_str(&format!(
+                " · {}: {}",
+                lang::word(Word::FirstToClose, l),
+                lang::side(side, l)
+            ));
+        }
+        if let Some(o) = lang::origin(c.origin, l) {
+            ended.push_str(&format!(" · {o}"));
+        }
+        writeln!(self.out, "{ended}")?;
+        let path = |p: &[TcpState]| {
+            p.iter()
+                .map(|s| state_color(*s).to_string())
+                .collect::<Vec<_>>()
+                .join(" → ")
+        };
+        writeln!(
+            self.out,
+            "{indent}{}: {} {}",
+            lang::word(Word::FinalStates, l),
+            lang::side(Side::Client, l),
+            path(&c.client_path)
+        )?;
+        writeln!(
+            self.out,
+            "{indent}{}  {} {}",
+            " ".repeat(text_width(lang::word(Word::FinalStates, l))),
+            lang::side(Side::Server, l),
+            path(&c.server_path)
+        )
+    }
+
+    fn notice(&mut self, n: &Notice) -> io::Result<()> {
+        let msg = escape_text(&n.message);
+        match self.opts.lang {
+            Lang::En => writeln!(self.err, "tcpscope: notice: frame {}: {msg}", n.frame),
+            Lang::Zh => writeln!(self.err, "tcpscope: 提示：第 {} 帧：{msg}", n.frame),
+        }
+    }
+
+    fn capture(&mut self, c: &CaptureSummary) -> io::Result<()> {
+        let l = self.opts.lang;
+        let mut line = format!(
+            "{} {} · {} {} · {} {} · {} {}",
+            c.frames,
+            lang::word(Word::Frames, l),
+            c.tcp_segments,
+            lang::word(Word::TcpSegments, l),
+            c.connections,
+            lang::word(Word::Connections, l),
+            c.not_ip + c.not_tcp + c.fragments,
+            lang::word(Word::NonTcp, l),
+        );
+        if c.malformed > 0 {
+            line.push_str(&format!(
+                " · {} {}",
+                c.malformed,
+                lang::word(Word::Malformed, l)
+            ));
+        }
+        if c.filtered_out > 0 {
+            line.push_str(&match l {
+                Lang::En => format!(" · {} filtered out", c.filtered_out),
+                Lang::Zh => format!(" · 过滤掉 {} 帧", c.filtered_out),
+            });
+        }
+        writeln!(self.out, "{}", line.dimmed())
+    }
+
+    /// Write every buffered connection whose summary has arrived, in order of first packet.
+    fn flush_ready(&mut self) -> io::Result<()> {
+        while let Some(entry) = self.conns.first_entry() {
+            if entry.get().summary.is_none() {
+                break;
+            }
+            let buf = entry.remove();
+            self.write_conn(buf)?;
+        }
+        Ok(())
+    }
+}
+
+/// TCP options in a few words: `mss=1460 ws=7 sack_perm ts`.
+pub fn options_text(o: &TcpOptions) -> String {
+    let mut parts = Vec::new();
+    if let Some(mss) = o.mss {
+        parts.push(format!("mss={mss}"));
+    }
+    if let Some(ws) = o.window_scale {
+        parts.push(format!("ws={ws}"));
+    }
+    if o.sack_permitted {
+        parts.push("sack_perm".to_string());
+    }
+    if !o.sack.is_empty() {
+        parts.push(format!("sack×{}", o.sack.len()));
+    }
+    if let Some((val, _)) = o.timestamps {
+        parts.push(format!("ts={val}"));
+    }
+    for u in &o.unknown {
+        parts.push(format!("opt{}/{}", u.kind, u.len));
+    }
+    parts.join(" ")
+}
+
+/// Seconds with a unit a person reads at a glance.
+pub fn fmt_secs(s: f64) -> String {
+    if s < 1e-3 {
+        format!("{:.1} µs", s * 1e6)
+    } else if s < 1.0 {
+        format!("{:.3} ms", s * 1e3)
+    } else {
+        format!("{s:.3} s")
+    }
+}
+
+impl<W: Write, E: Write> Render for LadderRenderer<W, E> {
+    fn event(&mut self, ev: &Event) -> io::Result<()> {
+        match ev {
+            Event::Segment(s) => {
+                if self.opts.summary_only {
+                    return Ok(());
+                }
+                if self.opts.interleave {
+                    let start = *self.capture_start.get_or_insert(s.ts);
+                    if !self.header_done {
+                        self.header_done = true;
+                        let (ci, si) = Self::initial_states(s);
+                        self.header_lines(ci, si)?;
+                    }
+                    if self.last_conn.is_none_or(|last| s.conn > last) {
+                        self.last_conn = Some(s.conn);
+                        let (client, server) = match s.dir {
+                            Dir::C2S => (s.src, s.dst),
+                            Dir::S2C => (s.dst, s.src),
+                        };
+                        let text = format!(
+                            "#{:<4} {} {}: {} → {}",
+                            s.conn,
+                            lang::word(Word::Connection, self.opts.lang),
+                            s.conn,
+                            client,
+                            server
+                        );
+                        writeln!(self.out, "{}", text.bold())?;
+                    }
+                    return self.segment_line(s, s.ts.since(start));
+                }
+                self.conns
+                    .entry(s.conn)
+                    .or_default()
+                    .segments
+                    .push((**s).clone());
+                Ok(())
+            }
+            Event::Connection(c) => {
+                if self.opts.interleave {
+                    return self.summary_block(c, false);
+                }
+                self.conns.entry(c.conn).or_default().summary = Some(c.clone());
+                if self.opts.summary_only {
+                    return Ok(());
+                }
+                self.flush_ready()
+            }
+            Event::Notice(n) => self.notice(n),
+            Event::Capture(c) => {
+                if !self.opts.interleave {
+                    // Anything left (a summary-only run prints them all here).
+                    let rest = std::mem::take(&mut self.conns);
+                    for (_, buf) in rest {
+                        if self.opts.summary_only {
+                            if let Some(s) = &buf.summary {
+                                self.summary_block(s, true)?;
+                            }
+                        } else {
+                            self.write_conn(buf)?;
+                        }
+                    }
+                }
+                self.capture(c)
+            }
+        }
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        self.out.flush()?;
+        self.err.flush()
+    }
+}

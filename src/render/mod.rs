@@ -1,0 +1,66 @@
+//! render: events → text. Renderers take any `io::Write`, so tests render into a `Vec<u8>`.
+
+pub mod escape;
+pub mod json;
+pub mod ladder;
+
+use crate::event::Event;
+use std::io;
+
+pub use escape::Encoding;
+
+/// A consumer of the event stream.
+pub trait Render {
+    fn event(&mut self, ev: &Event) -> io::Result<()>;
+    /// End of input: write whatever is still buffered.
+    fn finish(&mut self) -> io::Result<()>;
+}
+
+/// Display width of a character on a terminal (East Asian wide characters take two cells).
+pub fn char_width(c: char) -> usize {
+    let u = c as u32;
+    let wide = matches!(u,
+        0x1100..=0x115f
+        | 0x2e80..=0x303e
+        | 0x3041..=0x33ff
+        | 0x3400..=0x4dbf
+        | 0x4e00..=0x9fff
+        | 0xa000..=0xa4cf
+        | 0xac00..=0xd7a3
+        | 0xf900..=0xfaff
+        | 0xfe30..=0xfe4f
+        | 0xff00..=0xff60
+        | 0xffe0..=0xffe6
+        | 0x1f300..=0x1f64f
+        | 0x1f900..=0x1f9ff
+        | 0x20000..=0x3fffd);
+    if wide {
+        2
+    } else {
+        1
+    }
+}
+
+/// Display width of a string.
+pub fn text_width(s: &str) -> usize {
+    s.chars().map(char_width).sum()
+}
+
+/// Cut `s` to at most `max` display columns, ending in `…` when cut.
+pub fn truncate(s: &str, max: usize) -> String {
+    if text_width(s) <= max {
+        return s.to_string();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in s.chars() {
+        let w = char_width(c);
+        if used + w + 1 > max {
+            break;
+        }
+        used += w;
+        out.push(c);
+    }
+    out.push('…');
+    out
+}

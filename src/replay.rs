@@ -1,0 +1,80 @@
+//! `tcpscope replay FILE`: a capture file through the whole pipeline.
+
+use crate::annotate::Analyzer;
+use crate::cli::{Format, ReplayArgs};
+use crate::config::DisplayConfig;
+use crate::error::Error;
+use crate::event::{CaptureSummary, Event};
+use crate::render::json::JsonRenderer;
+use crate::render::ladder::LadderRenderer;
+use crate::render::Render;
+use crate::source::file::{FileSource, Next};
+use std::io::Write;
+
+/// Build the renderer a display configuration asks for.
+pub fn renderer<'a>(
+    config: &DisplayConfig,
+    out: Box<dyn Write + 'a>,
+    err: Box<dyn Write + 'a>,
+) -> Box<dyn Render + 'a> {
+    match config.format {
+        Format::Ladder => Box::new(LadderRenderer::new(out, err, config.ladder.clone())),
+        Format::Json => Box::new(JsonRenderer::new(
+            out,
+            config.ladder.lang,
+            config.ladder.encoding,
+        )),
+    }
+}
+
+/// Pass an event to the renderer unless the display options leave it out.
+pub fn deliver(config: &DisplayConfig, render: &mut dyn Render, ev: Event) -> std::io::Result<()> {
+    let conn = match &ev {
+        Event::Segment(s) => {
+            if config.ladder.summary_only && config.format == Format::Json {
+                return Ok(());
+            }
+            Some(s.conn)
+        }
+        Event::Connection(c) => Some(c.conn),
+        _ => None,
+    };
+    if let (Some(want), Some(got)) = (config.conn, conn) {
+        if want != got {
+            return Ok(());
+        }
+    }
+    render.event(&ev)
+}
+
+/// Replay `args.file` into `out` (diagram or JSON) and `err` (notices).
+pub fn run<'a>(
+    args: &ReplayArgs,
+    config: &DisplayConfig,
+    out: Box<dyn Write + 'a>,
+    err: Box<dyn Write + 'a>,
+) -> Result<CaptureSummary, Error> {
+    let mut source = FileSource::open(&args.file, args.filter.as_deref())?;
+    let mut analyzer = Analyzer::new(config.analyzer_options(args.ports.clone(), true));
+    let mut render = renderer(config, out, err);
+    let mut sink = |ev: Event| deliver(config, render.as_mut(), ev);
+    loop {
+        match source.next_frame() {
+            Ok(Next::Frame(frame)) => analyzer.push(&frame, &mut sink)?,
+            Ok(Next::Filtered) => analyzer.count_filtered(),
+            Ok(Next::End) => break,
+            Err(Error::Read { frame, reason, .. }) => {
+                analyzer.notice(
+                    frame,
+                    format!("the file is damaged here, nothing after it can be read ({reason})"),
+                    &mut sink,
+                )?;
+                break;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    let summary = analyzer.finish(&mut sink)?;
+    render.finish()?;
+    Ok(summary)
+}

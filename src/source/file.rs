@@ -1,0 +1,115 @@
+//! Capture files (.pcap, .pcapng) read through libpcap.
+
+use super::{Frame, Timestamp};
+use crate::decode::Linktype;
+use crate::error::Error;
+use pcap::{BpfProgram, Capture, Offline, Precision};
+use std::path::{Path, PathBuf};
+
+/// A capture file opened for reading, frame by frame.
+pub struct FileSource {
+    path: PathBuf,
+    capture: Capture<Offline>,
+    linktype: Linktype,
+    filter: Option<BpfProgram>,
+    number: u64,
+    size: u64,
+}
+
+/// What [`FileSource::next_frame`] found.
+pub enum Next<'a> {
+    Frame(Frame<'a>),
+    /// The frame did not match the BPF filter (it still counts for frame numbers).
+    Filtered,
+    End,
+}
+
+impl FileSource {
+    /// Open `path` (pcap or pcapng; libpcap decides) with an optional BPF filter.
+    pub fn open(path: &Path, filter: Option<&str>) -> Result<FileSource, Error> {
+        let meta = std::fs::metadata(path).map_err(|source| Error::Open {
+            path: path.to_owned(),
+            source,
+        })?;
+        if meta.is_dir() {
+            return Err(Error::NotACapture {
+                path: path.to_owned(),
+                reason: "it is a directory".into(),
+            });
+        }
+        let capture = Capture::from_file_with_precision(path, Precision::Nano).map_err(|e| {
+            Error::NotACapture {
+                path: path.to_owned(),
+                reason: e.to_string(),
+            }
+        })?;
+        let dlt = capture.get_datalink();
+        let linktype = Linktype::from_dlt(dlt.0).ok_or_else(|| Error::UnsupportedLinktype {
+            path: path.to_owned(),
+            dlt: dlt.0,
+            name: dlt.get_name().unwrap_or_else(|_| "unknown".into()),
+        })?;
+        let filter = match filter {
+            Some(expr) => Some(capture.compile(expr, true).map_err(|e| Error::BadFilter {
+                filter: expr.to_owned(),
+                reason: e.to_string(),
+            })?),
+            None => None,
+        };
+        Ok(FileSource {
+            path: path.to_owned(),
+            capture,
+            linktype,
+            filter,
+            number: 0,
+            size: meta.len(),
+        })
+    }
+
+    pub fn linktype(&self) -> Linktype {
+        self.linktype
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// File size in bytes.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// The next frame. A read error (a corrupt or cut record) ends the file: libpcap cannot
+    /// find the next record after it.
+    pub fn next_frame(&mut self) -> Result<Next<'_>, Error> {
+        let packet = match self.capture.next_packet() {
+            Ok(p) => p,
+            Err(pcap::Error::NoMorePackets) => return Ok(Next::End),
+            Err(e) => {
+                return Err(Error::Read {
+                    path: self.path.clone(),
+                    frame: self.number + 1,
+                    reason: e.to_string(),
+                })
+            }
+        };
+        self.number += 1;
+        if let Some(filter) = &self.filter {
+            if !filter.filter(packet.data) {
+                return Ok(Next::Filtered);
+            }
+        }
+        let ts = Timestamp::new(
+            packet.header.ts.tv_sec,
+            // Precision::Nano: tv_usec holds nanoseconds.
+            u32::try_from(packet.header.ts.tv_usec).unwrap_or(0),
+        );
+        Ok(Next::Frame(Frame {
+            number: self.number,
+            ts,
+            linktype: self.linktype,
+            data: packet.data,
+            orig_len: packet.header.len,
+        }))
+    }
+}

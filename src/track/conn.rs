@@ -1,0 +1,513 @@
+//! One connection: two endpoints and the transition table that moves them.
+//!
+//! States are inferred passively from both directions. A segment changes its sender's state
+//! when it is sent (SYN, FIN, RST) and its receiver's state when it arrives (the ACK of a SYN
+//! or FIN, a FIN, an RST), as in the ladder diagrams of RFC 9293 section 3.6. One exception:
+//! a server is shown in LISTEN until it answers the SYN, because a SYN that is refused or
+//! never answered shows that nobody was listening.
+
+use super::endpoint::{Endpoint, TcpState};
+use super::seq::SeqNum;
+use crate::decode::Segment;
+use crate::event::{
+    CloseKind, ConnSummary, Dir, Label, Note, Origin, PerDir, Side, StateChange, WaveShape,
+    WaveStep,
+};
+use crate::source::Timestamp;
+
+/// What the tracker concluded about one segment.
+#[derive(Clone, Debug)]
+pub struct Analysis {
+    pub dir: Dir,
+    pub rel_seq: u32,
+    pub rel_ack: u32,
+    pub label: Label,
+    pub changes: Vec<StateChange>,
+    pub notes: Vec<Note>,
+    /// The window in bytes, when the scale factor is known.
+    pub scaled_win: Option<u64>,
+    /// This segment made the shape of the close known (for the first FIN's label).
+    pub resolved: Option<WaveShape>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Connection {
+    pub id: u64,
+    pub client: Endpoint,
+    pub server: Endpoint,
+    pub start: Timestamp,
+    pub last: Timestamp,
+    pub origin: Origin,
+    syn_ts: Option<Timestamp>,
+    handshake_rtt: Option<f64>,
+    first_fin: Option<Side>,
+    wave_shape: WaveShape,
+    wave_pending: bool,
+    closed_by: Option<Side>,
+    rst: bool,
+    refused: bool,
+    server_sent: bool,
+    client_path: Vec<TcpState>,
+    server_path: Vec<TcpState>,
+}
+
+impl Connection {
+    /// Start tracking with the first segment seen; it decides who is the client.
+    pub fn new(id: u64, seg: &Segment, ts: Timestamp) -> Connection {
+        let (client, server, origin, client_state, server_state) =
+            match (seg.flags.syn(), seg.flags.ack()) {
+                (true, false) => (
+                    seg.src,
+                    seg.dst,
+                    Origin::Handshake,
+                    TcpState::Closed,
+                    TcpState::Listen,
+                ),
+                (true, true) => (
+                    seg.dst,
+                    seg.src,
+                    Origin::SynAckFirst,
+                    TcpState::SynSent,
+                    TcpState::Listen,
+                ),
+                // Mid-stream: the side that sent first is taken as the client (as tshark's
+                // conversations do); the connection is marked as joined mid-stream.
+                _ => (
+                    seg.src,
+                    seg.dst,
+                    Origin::MidStream,
+                    TcpState::Established,
+                    TcpState::Established,
+                ),
+            };
+        let mut client = Endpoint::new(client, client_state);
+        if origin == Origin::SynAckFirst {
+            // The SYN-ACK acknowledges the client's ISN + 1.
+            client.isn = Some(SeqNum(seg.ack.wrapping_sub(1)));
+        }
+        Connection {
+            id,
+            client,
+            server: Endpoint::new(server, server_state),
+            start: ts,
+            last: ts,
+            origin,
+            syn_ts: None,
+            handshake_rtt: None,
+            first_fin: None,
+            wave_shape: WaveShape::Unknown,
+            wave_pending: false,
+            closed_by: None,
+            rst: false,
+            refused: false,
+            server_sent: false,
+            client_path: vec![client_state],
+            server_path: vec![server_state],
+        }
+    }
+
+    pub fn dir_of(&self, seg: &Segment) -> Dir {
+        if seg.src == self.client.addr && seg.dst == self.server.addr {
+            Dir::C2S
+        } else {
+            Dir::S2C
+        }
+    }
+
+    pub fn endpoint(&self, side: Side) -> &Endpoint {
+        match side {
+            Side::Client => &self.client,
+            Side::Server => &self.server,
+        }
+    }
+
+    /// Is this a SYN that opens a new connection on the same ports (port reuse)? Wireshark's
+    /// rule: a SYN whose sequence number differs from the sender's base.
+    pub fn is_reuse(&self, seg: &Segment) -> bool {
+        if !seg.flags.syn() || seg.flags.ack() {
+            return false;
+        }
+        let sender = self.endpoint(self.dir_of(seg).sender());
+        matches!(sender.base, Some(base) if base != seg.seq)
+    }
+
+    /// (sender, receiver) for a direction.
+    fn sides_mut(&mut self, dir: Dir) -> (&mut Endpoint, &mut Endpoint) {
+        match dir {
+            Dir::C2S => (&mut self.client, &mut self.server),
+            Dir::S2C => (&mut self.server, &mut self.client),
+        }
+    }
+
+    /// Has the close finished (both FINs acknowledged, or reset)?
+    pub fn is_finished(&self) -> bool {
+        self.rst || (self.client.fin_acked && self.server.fin_acked)
+    }
+
+    /// Process one segment: relative numbers, state transitions, label.
+    pub fn on_segment(&mut self, seg: &Segment, ts: Timestamp) -> Analysis {
+        let dir = self.dir_of(seg);
+        let side = dir.sender();
+        let before = (self.client.state, self.server.state);
+        let first_segment = self.client.segments + self.server.segments == 0;
+        self.last = ts;
+        if dir == Dir::S2C {
+            self.server_sent = true;
+        }
+        let flags = seg.flags;
+        let (syn, ackf, fin, rst) = (flags.syn(), flags.ack(), flags.fin(), flags.rst());
+        let len = seg.payload_len;
+        let seq = SeqNum(seg.seq);
+        let mut notes = Vec::new();
+        let mut resolved = None;
+
+        let (s, r) = self.sides_mut(dir);
+
+        // Relative numbers, exactly as Wireshark derives its bases.
+        let s_base = *s.base.get_or_insert(if syn {
+            seg.seq
+        } else {
+            seg.seq.wrapping_sub(1)
+        });
+        if ackf && r.base.is_none() {
+            r.base = Some(seg.ack.wrapping_sub(1));
+        }
+        let rel_seq = seg.seq.wrapping_sub(s_base);
+        let rel_ack = if ackf {
+            seg.ack.wrapping_sub(r.base.unwrap_or(0))
+        } else {
+            seg.ack
+        };
+
+        s.segments += 1;
+        s.bytes += u64::from(len);
+        if syn {
+            s.mss = seg.options.mss.or(s.mss);
+            s.window_scale = seg.options.window_scale;
+        }
+        let scaled_win = match (s.isn, r.isn) {
+            _ if syn => Some(u64::from(seg.window)),
+            (Some(_), Some(_)) => match (s.window_scale, r.window_scale) {
+                (Some(shift), Some(_)) => Some(u64::from(seg.window) << shift.min(14)),
+                _ => Some(u64::from(seg.window)),
+            },
+            _ => None,
+        };
+
+        // Flag combinations a stack would reject.
+        if syn && fin {
+            notes.push(Note::OddFlags("SYN+FIN"));
+        }
+        if syn && rst {
+            notes.push(Note::OddFlags("SYN+RST"));
+        }
+        if fin && rst {
+            notes.push(Note::OddFlags("FIN+RST"));
+        }
+        if fin && !ackf && !syn {
+            notes.push(Note::OddFlags("FIN without ACK"));
+        }
+        if seg.window == 0 && !rst && !syn {
+            notes.push(Note::ZeroWindow);
+        }
+
+        let prev_ack = s.highest_ack;
+        if ackf {
+            s.highest_ack = Some(match prev_ack {
+                Some(prev) if prev >= SeqNum(seg.ack) => prev,
+                _ => SeqNum(seg.ack),
+            });
+        }
+        let end = seq.plus(len).plus(u32::from(syn)).plus(u32::from(fin));
+        let retransmitted_data =
+            len > 0 && matches!(s.next_seq, Some(next) if seq.plus(len) <= next);
+        if s.next_seq.is_none_or(|next| end > next) {
+            s.next_seq = Some(end);
+        }
+
+        let mut label = None;
+        let mut refused = false;
+        if rst {
+            refused = dir == Dir::S2C && r.state == TcpState::SynSent && !s.synack_sent;
+            label = Some(if refused {
+                Label::Refused
+            } else if matches!(s.state, TcpState::Closed | TcpState::TimeWait)
+                && matches!(r.state, TcpState::Closed | TcpState::TimeWait)
+            {
+                Label::ResetAfterClose
+            } else {
+                Label::Reset
+            });
+            s.state = TcpState::Closed;
+            r.state = TcpState::Closed;
+        } else {
+            // SYN: the sender opens; a receiver in SYN_SENT sees a simultaneous open.
+            if syn {
+                let retrans = s.isn == Some(seq) && if ackf { s.synack_sent } else { s.syn_sent };
+                if s.isn.is_none() || !retrans {
+                    s.isn = Some(seq);
+                }
+                if ackf {
+                    s.synack_sent = true;
+                    if matches!(
+                        s.state,
+                        TcpState::Closed | TcpState::Listen | TcpState::SynSent
+                    ) {
+                        s.state = TcpState::SynReceived;
+                    }
+                    if matches!(r.state, TcpState::SynSent | TcpState::SynReceived)
+                        && r.syn_acked_by(seg.ack)
+                    {
+                        r.state = TcpState::Established;
+                    }
+                    label = Some(if retrans {
+                        Label::SynAckRetransmit
+                    } else {
+                        Label::SynAck
+                    });
+                } else {
+                    s.syn_sent = true;
+                    if matches!(s.state, TcpState::Closed | TcpState::Listen) {
+                        s.state = TcpState::SynSent;
+                    }
+                    let crossing = r.state == TcpState::SynSent && r.syn_sent && !retrans;
+                    if crossing {
+                        r.state = TcpState::SynReceived;
+                    }
+                    label = Some(if retrans {
+                        Label::SynRetransmit
+                    } else if crossing {
+                        Label::SimultaneousSyn
+                    } else {
+                        Label::Syn
+                    });
+                }
+            }
+
+            // ACK: completes the receiver's handshake, or acknowledges its FIN.
+            let mut completed_handshake = false;
+            let mut acked_fin = false;
+            let fin_was_acked = r.fin_acked;
+            if ackf && !syn {
+                if r.state == TcpState::SynReceived && r.syn_acked_by(seg.ack) {
+                    r.state = TcpState::Established;
+                    completed_handshake = true;
+                }
+                if !r.fin_acked && r.fin_acked_by(seg.ack) {
+                    r.fin_acked = true;
+                    acked_fin = true;
+                    r.state = match r.state {
+                        TcpState::FinWait1 => TcpState::FinWait2,
+                        TcpState::Closing => TcpState::TimeWait,
+                        TcpState::LastAck => TcpState::Closed,
+                        other => other,
+                    };
+                }
+            }
+
+            // FIN: the sender closes its side; the receiver learns of it.
+            let mut first_fin_of_sender = false;
+            if fin && s.fin_seq.is_none() {
+                first_fin_of_sender = true;
+                s.fin_seq = Some(seq.plus(len).plus(u32::from(syn)));
+                s.state = match s.state {
+                    TcpState::Established | TcpState::SynReceived => TcpState::FinWait1,
+                    TcpState::CloseWait => TcpState::LastAck,
+                    other => other,
+                };
+                r.state = match r.state {
+                    TcpState::Established | TcpState::SynReceived => TcpState::CloseWait,
+                    TcpState::FinWait1 if r.fin_acked => TcpState::TimeWait,
+                    TcpState::FinWait1 => TcpState::Closing,
+                    TcpState::FinWait2 => TcpState::TimeWait,
+                    other => other,
+                };
+            }
+            let peer_has_closed = r.fin_seq.is_some();
+            let sender_fin_sent = s.fin_seq.is_some();
+
+            if completed_handshake {
+                if let Some(syn_ts) = self.syn_ts {
+                    self.handshake_rtt.get_or_insert(ts.since(syn_ts));
+                }
+            }
+
+            // The wave: first FIN, its ACK, the second FIN, the last ACK.
+            if first_fin_of_sender {
+                self.closed_by.get_or_insert(side);
+                match self.first_fin {
+                    None => {
+                        self.first_fin = Some(side);
+                        self.wave_pending = true;
+                        label = Some(Label::Wave {
+                            step: WaveStep::FirstFin,
+                            shape: WaveShape::Unknown,
+                            data: len,
+                        });
+                    }
+                    Some(_) => {
+                        let shape = if fin_was_acked {
+                            WaveShape::FourWay
+                        } else if acked_fin {
+                            WaveShape::ThreeWay
+                        } else {
+                            WaveShape::Simultaneous
+                        };
+                        self.wave_shape = shape;
+                        if std::mem::take(&mut self.wave_pending) {
+                            resolved = Some(shape);
+                        }
+                        label = Some(Label::Wave {
+                            step: WaveStep::SecondFin,
+                            shape,
+                            data: len,
+                        });
+                    }
+                }
+            } else if acked_fin && label.is_none() {
+                let acking_first = self.first_fin == Some(side.other());
+                if acking_first && !sender_fin_sent {
+                    self.wave_shape = WaveShape::FourWay;
+                    if std::mem::take(&mut self.wave_pending) {
+                        resolved = Some(WaveShape::FourWay);
+                    }
+                }
+                if len == 0 {
+                    let step = match (acking_first, sender_fin_sent) {
+                        (true, false) => WaveStep::AckOfFirstFin,
+                        (true, true) => WaveStep::AckOfFirstFinLate,
+                        (false, _) => WaveStep::LastAck,
+                    };
+                    label = Some(Label::Wave {
+                        step,
+                        shape: self.wave_shape,
+                        data: 0,
+                    });
+                } else {
+                    notes.push(Note::AcksFin);
+                }
+            }
+
+            if label.is_none() && completed_handshake {
+                label = Some(Label::HandshakeAck { data: len });
+            }
+            if len > 0 && peer_has_closed && !fin {
+                notes.push(Note::AfterPeerFin);
+            }
+            if label.is_none() {
+                label = Some(if len > 0 {
+                    if retransmitted_data {
+                        Label::DataRetransmit { len }
+                    } else {
+                        Label::Data { len }
+                    }
+                } else if fin {
+                    Label::FinRetransmit
+                } else if flags.0 == 0 {
+                    Label::NoFlags
+                } else if ackf {
+                    match prev_ack {
+                        Some(prev) if SeqNum(seg.ack) > prev => Label::AckOfData {
+                            bytes: SeqNum(seg.ack).diff(prev) as u64,
+                        },
+                        _ => Label::Ack,
+                    }
+                } else {
+                    Label::NoFlags
+                });
+            }
+        }
+        if syn && !ackf && dir == Dir::C2S && self.syn_ts.is_none() {
+            self.syn_ts = Some(ts);
+        }
+        if rst {
+            self.rst = true;
+            self.refused |= refused;
+            self.closed_by.get_or_insert(side);
+        }
+        if first_segment {
+            match self.origin {
+                Origin::MidStream => notes.push(Note::JoinedMidStream),
+                Origin::SynAckFirst => notes.push(Note::SynNotCaptured),
+                Origin::Handshake => {}
+            }
+        }
+
+        let mut changes = Vec::new();
+        if self.client.state != before.0 {
+            changes.push(StateChange {
+                side: Side::Client,
+                from: before.0,
+                to: self.client.state,
+            });
+            self.client_path.push(self.client.state);
+        }
+        if self.server.state != before.1 {
+            changes.push(StateChange {
+                side: Side::Server,
+                from: before.1,
+                to: self.server.state,
+            });
+            self.server_path.push(self.server.state);
+        }
+        Analysis {
+            dir,
+            rel_seq,
+            rel_ack,
+            label: label.unwrap_or(Label::NoFlags),
+            changes,
+            notes,
+            scaled_win,
+            resolved,
+        }
+    }
+
+    /// How the connection ended (so far).
+    pub fn close_kind(&self) -> CloseKind {
+        let fins =
+            usize::from(self.client.fin_seq.is_some()) + usize::from(self.server.fin_seq.is_some());
+        if self.refused {
+            CloseKind::Refused
+        } else if fins == 2 {
+            match self.wave_shape {
+                WaveShape::ThreeWay => CloseKind::ThreeWay,
+                WaveShape::Simultaneous => CloseKind::Simultaneous,
+                WaveShape::FourWay | WaveShape::Unknown => CloseKind::FourWay,
+            }
+        } else if self.rst {
+            CloseKind::Reset
+        } else if fins == 1 {
+            CloseKind::HalfClosed
+        } else if !self.server_sent && self.client.syn_sent && self.origin == Origin::Handshake {
+            CloseKind::NoAnswer
+        } else {
+            CloseKind::Open
+        }
+    }
+
+    pub fn summary(&self) -> ConnSummary {
+        ConnSummary {
+            conn: self.id,
+            client: self.client.addr,
+            server: self.server.addr,
+            start: self.start,
+            duration: self.last.since(self.start),
+            segments: PerDir {
+                c2s: self.client.segments,
+                s2c: self.server.segments,
+            },
+            bytes: PerDir {
+                c2s: self.client.bytes,
+                s2c: self.server.bytes,
+            },
+            handshake_rtt: self.handshake_rtt,
+            close: self.close_kind(),
+            closed_by: self.closed_by,
+            origin: self.origin,
+            client_state: self.client.state,
+            server_state: self.server.state,
+            client_path: self.client_path.clone(),
+            server_path: self.server_path.clone(),
+        }
+    }
+}

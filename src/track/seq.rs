@@ -1,0 +1,64 @@
+//! Sequence numbers: 32-bit, compared with wrap-around (RFC 9293 section 3.4).
+
+use std::cmp::Ordering;
+use std::fmt;
+
+/// A TCP sequence number. Ordered by wrapping difference, like smoltcp's `SeqNumber`, but
+/// with wrapping arithmetic only: an observer must never panic on overflow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub struct SeqNum(pub u32);
+
+impl SeqNum {
+    /// `self + n`, wrapping.
+    pub fn plus(self, n: u32) -> SeqNum {
+        SeqNum(self.0.wrapping_add(n))
+    }
+
+    /// Signed distance from `other` to `self` (positive when `self` is later).
+    pub fn diff(self, other: SeqNum) -> i64 {
+        i64::from(self.0.wrapping_sub(other.0) as i32)
+    }
+}
+
+impl PartialOrd for SeqNum {
+    fn partial_cmp(&self, other: &SeqNum) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+// A total order is not transitive across more than 2^31 apart, which is inherent to TCP
+// sequence space; within a connection's window it is what every stack uses.
+impl Ord for SeqNum {
+    fn cmp(&self, other: &SeqNum) -> Ordering {
+        self.diff(*other).cmp(&0)
+    }
+}
+
+impl fmt::Display for SeqNum {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SeqNum;
+
+    #[test]
+    fn compares_across_wrap() {
+        let near_end = SeqNum(u32::MAX - 5);
+        let wrapped = near_end.plus(10);
+        assert_eq!(wrapped, SeqNum(4));
+        assert!(wrapped > near_end);
+        assert!(near_end < wrapped);
+        assert_eq!(wrapped.diff(near_end), 10);
+        assert_eq!(near_end.diff(wrapped), -10);
+    }
+
+    #[test]
+    fn ordinary_order() {
+        assert!(SeqNum(100) > SeqNum(99));
+        assert!(SeqNum(0) < SeqNum(1 << 30));
+        assert_eq!(SeqNum(7).cmp(&SeqNum(7)), std::cmp::Ordering::Equal);
+    }
+}
