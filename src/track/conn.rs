@@ -310,8 +310,12 @@ impl Connection {
             if fin && s.fin_seq.is_none() {
                 first_fin_of_sender = true;
                 s.fin_seq = Some(seq.plus(len).plus(u32::from(syn)));
+                // A FIN that does not acknowledge the peer's FIN was sent before the peer's
+                // FIN arrived: both FINs crossed (simultaneous close, RFC 9293 figure 13).
+                let crossed = r.fin_seq.is_some() && !(ackf && r.fin_acked_by(seg.ack));
                 s.state = match s.state {
                     TcpState::Established | TcpState::SynReceived => TcpState::FinWait1,
+                    TcpState::CloseWait if crossed => TcpState::Closing,
                     TcpState::CloseWait => TcpState::LastAck,
                     other => other,
                 };
