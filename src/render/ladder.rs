@@ -43,7 +43,7 @@ const TIME_W: usize = 10;
 const STATE_W: usize = 12;
 const MIN_ARROW: usize = 28;
 const MAX_ARROW: usize = 64;
-const LABEL_ROOM: usize = 40;
+const LABEL_ROOM: usize = 34;
 const PREVIEW_MAX: usize = 48;
 
 #[derive(Default)]
