@@ -162,6 +162,11 @@ impl Analyzer {
         self.release(frame.ts, sink)
     }
 
+    /// libpcap's counters, for the capture summary.
+    pub fn set_stats(&mut self, stats: Option<crate::event::CaptureStats>) {
+        self.summary.stats = stats;
+    }
+
     /// End of input: release everything held and summarise every connection.
     pub fn finish<E>(
         &mut self,

@@ -21,6 +21,48 @@ pub struct Cli {
 pub enum Command {
     /// Replay a saved .pcap or .pcapng capture as annotated ladder diagrams.
     Replay(ReplayArgs),
+    /// Capture live (default: loopback) and draw each segment as it arrives; Ctrl-C stops.
+    Live(LiveArgs),
+    /// List the devices live capture can use.
+    Interfaces,
+}
+
+#[derive(Args, Debug)]
+pub struct LiveArgs {
+    /// The capture device.
+    #[arg(long, short = 'i', default_value = "lo", value_name = "NAME")]
+    pub interface: String,
+
+    /// Only segments with this TCP port on either side (repeatable).
+    #[arg(long = "port", short = 'p', value_name = "P")]
+    pub ports: Vec<u16>,
+
+    /// A BPF filter expression (tcpdump syntax) instead of, or with, --port.
+    #[arg(long, value_name = "BPF")]
+    pub filter: Option<String>,
+
+    /// Also save every captured packet to this pcap file (readable by tcpdump and Wireshark).
+    #[arg(long, short = 'w', value_name = "FILE")]
+    pub write: Option<PathBuf>,
+
+    /// Bytes kept of each packet (96 is enough for the headers).
+    #[arg(long, default_value_t = 262144, value_name = "N")]
+    pub snaplen: i32,
+
+    /// Stop after N packets.
+    #[arg(long, short = 'c', value_name = "N")]
+    pub count: Option<u64>,
+
+    /// Stop after this long (e.g. 30s, 500ms, 2m).
+    #[arg(long, value_name = "D", value_parser = crate::config::parse_duration)]
+    pub duration: Option<std::time::Duration>,
+
+    /// Run as this user once the capture is open (default under sudo: the invoking user).
+    #[arg(long, value_name = "NAME")]
+    pub user: Option<String>,
+
+    #[command(flatten)]
+    pub display: DisplayArgs,
 }
 
 #[derive(Args, Debug)]

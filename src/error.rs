@@ -26,6 +26,18 @@ pub enum Error {
         frame: u64,
         reason: String,
     },
+    #[error("cannot capture on {interface}: {reason}")]
+    Capture { interface: String, reason: String },
+    #[error("no permission to capture on {interface} ({reason}); run it with sudo, or once: sudo setcap cap_net_raw,cap_net_admin=eip \"$(command -v tcpscope)\" (`tcpscope demo` needs neither: it captures in a private network namespace)")]
+    Permission { interface: String, reason: String },
+    #[error("cannot write {path}: {reason}")]
+    Write { path: PathBuf, reason: String },
+    #[error("cannot drop privileges to uid {uid}: {source}")]
+    Privileges {
+        uid: u32,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("{0}")]
     Io(#[from] std::io::Error),
 }

@@ -303,9 +303,19 @@ pub struct Notice {
     pub message: String,
 }
 
+/// libpcap's counters at the end of a live capture.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CaptureStats {
+    pub received: u32,
+    pub dropped_by_kernel: u32,
+    pub dropped_by_interface: u32,
+}
+
 /// Totals for the whole capture.
 #[derive(Clone, Debug, Default)]
 pub struct CaptureSummary {
+    /// libpcap's counters (live capture only).
+    pub stats: Option<CaptureStats>,
     pub frames: u64,
     pub tcp_segments: u64,
     pub filtered_out: u64,

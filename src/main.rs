@@ -18,6 +18,39 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 .with_context(|| format!("replaying {}", args.file.display()))?;
             Ok(())
         }
+        Command::Live(args) => {
+            let config = DisplayConfig::from_args(&args.display);
+            colored::control::set_override(config.color);
+            let out = Box::new(io::BufWriter::with_capacity(64 * 1024, io::stdout().lock()));
+            let err = Box::new(io::stderr());
+            tcpscope::live::run(&args, &config, out, err)
+                .with_context(|| format!("live capture on {}", args.interface))?;
+            Ok(())
+        }
+        Command::Interfaces => {
+            let mut out = io::stdout().lock();
+            for dev in tcpscope::source::live::interfaces().context("listing capture devices")? {
+                let addrs: Vec<String> = dev.addresses.iter().map(|a| a.to_string()).collect();
+                let mut flags = Vec::new();
+                if dev.up {
+                    flags.push("up");
+                }
+                if dev.loopback {
+                    flags.push("loopback");
+                }
+                writeln!(
+                    out,
+                    "{:<16} {:<16} {}{}",
+                    dev.name,
+                    flags.join(","),
+                    addrs.join(" "),
+                    dev.description
+                        .map(|d| format!("  ({d})"))
+                        .unwrap_or_default()
+                )?;
+            }
+            Ok(())
+        }
     }
 }
 

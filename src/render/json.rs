@@ -146,6 +146,12 @@ struct JsonCapture {
     fragments: u64,
     malformed: u64,
     connections: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    received: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    dropped_by_kernel: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    dropped_by_interface: Option<u32>,
 }
 
 /// `ip:port`, IPv6 as `[addr]:port` (what `SocketAddr` prints).
@@ -273,6 +279,9 @@ impl<W: Write> JsonRenderer<W> {
             fragments: c.fragments,
             malformed: c.malformed,
             connections: c.connections,
+            received: c.stats.map(|s| s.received),
+            dropped_by_kernel: c.stats.map(|s| s.dropped_by_kernel),
+            dropped_by_interface: c.stats.map(|s| s.dropped_by_interface),
         })
     }
 }
@@ -285,6 +294,10 @@ impl<W: Write> Render for JsonRenderer<W> {
             Event::Notice(n) => self.notice(n),
             Event::Capture(c) => self.capture(c),
         }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
     }
 
     fn finish(&mut self) -> io::Result<()> {

@@ -402,7 +402,21 @@ impl<W: Write, E: Write> LadderRenderer<W, E> {
                 Lang::Zh => format!(" · 过滤掉 {} 帧", c.filtered_out),
             });
         }
-        writeln!(self.out, "{}", line.dimmed())
+        writeln!(self.out, "{}", line.dimmed())?;
+        if let Some(st) = c.stats {
+            let text = match l {
+                Lang::En => format!(
+                    "libpcap: {} packets received, {} dropped by the kernel, {} dropped by the interface",
+                    st.received, st.dropped_by_kernel, st.dropped_by_interface
+                ),
+                Lang::Zh => format!(
+                    "libpcap：收到 {} 个包，内核丢弃 {} 个，网卡丢弃 {} 个",
+                    st.received, st.dropped_by_kernel, st.dropped_by_interface
+                ),
+            };
+            writeln!(self.out, "{}", text.dimmed())?;
+        }
+        Ok(())
     }
 
     /// Write every buffered connection whose summary has arrived, in order of first packet.
@@ -520,6 +534,11 @@ impl<W: Write, E: Write> Render for LadderRenderer<W, E> {
                 self.capture(c)
             }
         }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()?;
+        self.err.flush()
     }
 
     fn finish(&mut self) -> io::Result<()> {

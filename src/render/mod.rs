@@ -12,6 +12,8 @@ pub use escape::Encoding;
 /// A consumer of the event stream.
 pub trait Render {
     fn event(&mut self, ev: &Event) -> io::Result<()>;
+    /// Push what was written so far to the output (live capture draws as segments arrive).
+    fn flush(&mut self) -> io::Result<()>;
     /// End of input: write whatever is still buffered.
     fn finish(&mut self) -> io::Result<()>;
 }

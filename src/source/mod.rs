@@ -1,6 +1,7 @@
 //! source: where frames come from. Files, live capture and the demo differ only here.
 
 pub mod file;
+pub mod live;
 
 use crate::decode::Linktype;
 

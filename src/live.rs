@@ -1,0 +1,179 @@
+//! `tcpscope live`: sniff an interface (default loopback) while the user's own programs run,
+//! drawing each segment as it arrives.
+
+use crate::annotate::Analyzer;
+use crate::cli::LiveArgs;
+use crate::config::DisplayConfig;
+use crate::error::Error;
+use crate::event::{CaptureSummary, Event};
+use crate::replay::{deliver, renderer};
+use crate::source::live::{LiveNext, LiveSource};
+use crate::sys;
+use std::io::Write;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The BPF filter for `--port` and `--filter`.
+pub fn capture_filter(ports: &[u16], filter: Option<&str>) -> String {
+    let ports = ports
+        .iter()
+        .map(|p| format!("tcp port {p}"))
+        .collect::<Vec<_>>()
+        .join(" or ");
+    match (filter, ports.is_empty()) {
+        (Some(f), true) => f.to_string(),
+        (Some(f), false) => format!("({f}) and ({ports})"),
+        (None, true) => "tcp".to_string(),
+        (None, false) => ports,
+    }
+}
+
+/// A user to become: from `--user NAME`, else the one who ran sudo.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Account {
+    pub name: String,
+    pub uid: u32,
+    pub gid: u32,
+}
+
+/// Look a user up in /etc/passwd (no NSS: enough for the local accounts that run sudo).
+pub fn lookup_user(name: &str) -> Option<Account> {
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|line| {
+        let mut f = line.split(':');
+        let (n, _, uid, gid) = (f.next()?, f.next()?, f.next()?, f.next()?);
+        if n != name {
+            return None;
+        }
+        Some(Account {
+            name: n.to_string(),
+            uid: uid.parse().ok()?,
+            gid: gid.parse().ok()?,
+        })
+    })
+}
+
+/// Who to become after opening the capture, if anyone.
+pub fn target_account(user: Option<&str>) -> Result<Option<Account>, Error> {
+    if sys::euid() != 0 {
+        return Ok(None);
+    }
+    if let Some(name) = user {
+        return lookup_user(name)
+            .map(Some)
+            .ok_or_else(|| Error::Privileges {
+                uid: 0,
+                source: std::io::Error::other(format!("no user {name:?} in /etc/passwd")),
+            });
+    }
+    let env_id = |k: &str| std::env::var(k).ok()?.parse::<u32>().ok();
+    Ok(match (env_id("SUDO_UID"), env_id("SUDO_GID")) {
+        (Some(uid), Some(gid)) if uid != 0 => Some(Account {
+            name: std::env::var("SUDO_USER").unwrap_or_else(|_| uid.to_string()),
+            uid,
+            gid,
+        }),
+        _ => None,
+    })
+}
+
+/// Give the output file to `account` and become that account for good.
+pub fn drop_to(account: &Account, written: Option<&Path>) -> Result<(), Error> {
+    if let Some(path) = written {
+        std::os::unix::fs::chown(path, Some(account.uid), Some(account.gid)).map_err(|e| {
+            Error::Write {
+                path: path.to_owned(),
+                reason: format!("cannot give it to {}: {e}", account.name),
+            }
+        })?;
+    }
+    sys::drop_privileges(account.uid, account.gid).map_err(|source| Error::Privileges {
+        uid: account.uid,
+        source,
+    })
+}
+
+/// Run live capture until Ctrl-C, SIGTERM, `--count` or `--duration`.
+pub fn run<'a>(
+    args: &LiveArgs,
+    config: &DisplayConfig,
+    out: Box<dyn Write + 'a>,
+    err: Box<dyn Write + 'a>,
+) -> Result<CaptureSummary, Error> {
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(signal, Arc::clone(&stop))?;
+    }
+    let filter = capture_filter(&args.ports, args.filter.as_deref());
+    let mut source = LiveSource::open(&args.interface, Some(&filter), args.snaplen)?;
+    if let Some(path) = &args.write {
+        source.write_to(path)?;
+    }
+    // The capture handle and the output file are open: shed root, as tcpdump -Z does.
+    if let Some(account) = target_account(args.user.as_deref())? {
+        drop_to(&account, args.write.as_deref())?;
+    }
+    let _ = writeln!(
+        std::io::stderr(),
+        "tcpscope: capturing on {} (filter: {filter}); Ctrl-C stops",
+        source.interface()
+    );
+    let mut display = config.clone();
+    display.ladder.interleave = true;
+    let mut analyzer = Analyzer::new(display.analyzer_options(Vec::new(), false));
+    let mut render = renderer(&display, out, err);
+    let deadline = args.duration.map(|d| Instant::now() + d);
+    // libpcap keeps waiting through its read timeouts in immediate mode: a watcher thread
+    // breaks the wait on a signal or at the deadline.
+    let finished = Arc::new(AtomicBool::new(false));
+    let watcher = {
+        let (stop, finished, breaker) =
+            (Arc::clone(&stop), Arc::clone(&finished), source.breaker());
+        std::thread::spawn(move || {
+            while !finished.load(Ordering::Relaxed) {
+                if stop.load(Ordering::Relaxed) || deadline.is_some_and(|d| Instant::now() >= d) {
+                    stop.store(true, Ordering::Relaxed);
+                    breaker.breakloop();
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        })
+    };
+    let mut packets = 0u64;
+    let mut failure = None;
+    loop {
+        if stop.load(Ordering::Relaxed) || args.count.is_some_and(|c| packets >= c) {
+            break;
+        }
+        match source.next_frame() {
+            Ok(LiveNext::Frame(frame)) => {
+                packets += 1;
+                analyzer.push(&frame, &mut |ev: Event| {
+                    deliver(&display, render.as_mut(), ev)
+                })?;
+                render.flush()?;
+            }
+            Ok(LiveNext::Idle) => {}
+            Ok(LiveNext::Stopped) => break,
+            // A signal can interrupt the read: that is a stop, not a failure.
+            Err(_) if stop.load(Ordering::Relaxed) => break,
+            Err(e) => {
+                failure = Some(e);
+                break;
+            }
+        }
+    }
+    finished.store(true, Ordering::Relaxed);
+    let _ = watcher.join();
+    source.flush()?;
+    analyzer.set_stats(source.stats());
+    let summary = analyzer.finish(&mut |ev: Event| deliver(&display, render.as_mut(), ev))?;
+    render.finish()?;
+    match failure {
+        Some(e) => Err(e),
+        None => Ok(summary),
+    }
+}

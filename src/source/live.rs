@@ -1,0 +1,179 @@
+//! Live capture through libpcap: immediate mode (no batching), a short read timeout so the
+//! caller can check for a stop request, and an optional savefile of everything captured.
+
+use super::{Frame, Timestamp};
+use crate::decode::Linktype;
+use crate::error::Error;
+use crate::event::CaptureStats;
+use pcap::{Active, BreakLoop, Capture, Device, Precision, Savefile};
+use std::path::Path;
+
+/// How long one read waits before it returns to let the caller look around (ms).
+const READ_TIMEOUT_MS: i32 = 50;
+
+pub struct LiveSource {
+    interface: String,
+    capture: Capture<Active>,
+    linktype: Linktype,
+    savefile: Option<Savefile>,
+    number: u64,
+}
+
+/// What [`LiveSource::next_frame`] found.
+pub enum LiveNext<'a> {
+    Frame(Frame<'a>),
+    /// Nothing arrived within the read timeout.
+    Idle,
+    /// [`LiveSource::breaker`]'s handle ended the wait.
+    Stopped,
+}
+
+/// A capture device libpcap offers.
+#[derive(Clone, Debug)]
+pub struct Interface {
+    pub name: String,
+    pub description: Option<String>,
+    pub addresses: Vec<std::net::IpAddr>,
+    pub up: bool,
+    pub loopback: bool,
+}
+
+/// The capture devices on this machine.
+pub fn interfaces() -> Result<Vec<Interface>, Error> {
+    let devices = Device::list().map_err(|e| Error::Capture {
+        interface: "(list)".into(),
+        reason: e.to_string(),
+    })?;
+    Ok(devices
+        .into_iter()
+        .map(|d| Interface {
+            up: d.flags.is_up(),
+            loopback: d.flags.is_loopback(),
+            addresses: d.addresses.iter().map(|a| a.addr).collect(),
+            name: d.name,
+            description: d.desc,
+        })
+        .collect())
+}
+
+fn is_permission_problem(reason: &str) -> bool {
+    let r = reason.to_ascii_lowercase();
+    r.contains("permission") || r.contains("not permitted")
+}
+
+impl LiveSource {
+    /// Open `interface` for capture: immediate mode, `snaplen` bytes per packet, an optional
+    /// BPF filter. The capture is active when this returns.
+    pub fn open(interface: &str, filter: Option<&str>, snaplen: i32) -> Result<LiveSource, Error> {
+        let capture_error = |reason: String| {
+            if is_permission_problem(&reason) {
+                Error::Permission {
+                    interface: interface.to_string(),
+                    reason,
+                }
+            } else {
+                Error::Capture {
+                    interface: interface.to_string(),
+                    reason,
+                }
+            }
+        };
+        let inactive = Capture::from_device(interface)
+            .map_err(|e| capture_error(e.to_string()))?
+            .immediate_mode(true)
+            .snaplen(snaplen)
+            .timeout(READ_TIMEOUT_MS)
+            .buffer_size(32 << 20)
+            .precision(Precision::Micro);
+        let mut capture = inactive.open().map_err(|e| capture_error(e.to_string()))?;
+        let dlt = capture.get_datalink();
+        let linktype = Linktype::from_dlt(dlt.0).ok_or_else(|| Error::UnsupportedLinktype {
+            path: interface.into(),
+            dlt: dlt.0,
+            name: dlt.get_name().unwrap_or_else(|_| "unknown".into()),
+        })?;
+        if let Some(expr) = filter {
+            capture.filter(expr, true).map_err(|e| Error::BadFilter {
+                filter: expr.to_owned(),
+                reason: e.to_string(),
+            })?;
+        }
+        Ok(LiveSource {
+            interface: interface.to_string(),
+            capture,
+            linktype,
+            savefile: None,
+            number: 0,
+        })
+    }
+
+    /// Also write every captured packet to `path` (pcap format).
+    pub fn write_to(&mut self, path: &Path) -> Result<(), Error> {
+        let savefile = self.capture.savefile(path).map_err(|e| Error::Write {
+            path: path.to_owned(),
+            reason: e.to_string(),
+        })?;
+        self.savefile = Some(savefile);
+        Ok(())
+    }
+
+    pub fn linktype(&self) -> Linktype {
+        self.linktype
+    }
+
+    pub fn interface(&self) -> &str {
+        &self.interface
+    }
+
+    /// The next packet, or `Idle` after the read timeout.
+    pub fn next_frame(&mut self) -> Result<LiveNext<'_>, Error> {
+        match self.capture.next_packet() {
+            Ok(packet) => {
+                self.number += 1;
+                if let Some(file) = self.savefile.as_mut() {
+                    file.write(&packet);
+                }
+                Ok(LiveNext::Frame(Frame {
+                    number: self.number,
+                    ts: Timestamp::new(
+                        packet.header.ts.tv_sec,
+                        u32::try_from(packet.header.ts.tv_usec).unwrap_or(0) * 1000,
+                    ),
+                    linktype: self.linktype,
+                    data: packet.data,
+                    orig_len: packet.header.len,
+                }))
+            }
+            Err(pcap::Error::TimeoutExpired) => Ok(LiveNext::Idle),
+            Err(pcap::Error::NoMorePackets) => Ok(LiveNext::Stopped),
+            Err(e) => Err(Error::Capture {
+                interface: self.interface.clone(),
+                reason: e.to_string(),
+            }),
+        }
+    }
+
+    /// A handle another thread can use to end a blocked [`LiveSource::next_frame`].
+    pub fn breaker(&mut self) -> BreakLoop {
+        self.capture.breakloop_handle()
+    }
+
+    /// Flush the savefile so that a reader sees every packet written so far.
+    pub fn flush(&mut self) -> Result<(), Error> {
+        if let Some(file) = self.savefile.as_mut() {
+            file.flush().map_err(|e| Error::Write {
+                path: "capture file".into(),
+                reason: e.to_string(),
+            })?;
+        }
+        Ok(())
+    }
+
+    pub fn stats(&mut self) -> Option<CaptureStats> {
+        self.capture.stats().ok().map(|s| CaptureStats {
+            received: s.received,
+            dropped_by_kernel: s.dropped,
+            dropped_by_interface: s.if_dropped,
+        })
+    }
+}

@@ -1,0 +1,99 @@
+//! The only module with `unsafe`: thin wrappers over the system calls that privileges and
+//! namespaces need (libc has no safe form of them). Each block calls one function with
+//! arguments that are valid for it and checks its result.
+#![allow(unsafe_code)]
+
+use std::io;
+
+/// The real user and group ids of this process.
+pub fn ids() -> (u32, u32) {
+    // SAFETY: getuid and getgid take no arguments, cannot fail and touch no memory of ours.
+    unsafe { (libc::getuid(), libc::getgid()) }
+}
+
+/// The effective user id.
+pub fn euid() -> u32 {
+    // SAFETY: as for getuid.
+    unsafe { libc::geteuid() }
+}
+
+fn check(ret: libc::c_int) -> io::Result<()> {
+    if ret == -1 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
+}
+
+/// Become `uid`/`gid` for good (supplementary groups: just `gid`), as tcpdump's `-Z` does.
+/// Fails unless the process could change its ids (root or CAP_SETUID/CAP_SETGID).
+pub fn drop_privileges(uid: u32, gid: u32) -> io::Result<()> {
+    let groups = [gid as libc::gid_t];
+    // SAFETY: `groups` is a valid array of 1 gid_t that outlives the call.
+    check(unsafe { libc::setgroups(1, groups.as_ptr()) })?;
+    // SAFETY: plain integer arguments.
+    check(unsafe { libc::setresgid(gid, gid, gid) })?;
+    // SAFETY: plain integer arguments.
+    check(unsafe { libc::setresuid(uid, uid, uid) })?;
+    // Make sure there is no way back.
+    // SAFETY: plain integer argument; we expect this to fail.
+    if uid != 0 && unsafe { libc::setuid(0) } == 0 {
+        return Err(io::Error::other(
+            "could regain root after dropping privileges",
+        ));
+    }
+    Ok(())
+}
+
+/// Move this (single-threaded) process into a new user and network namespace, where it is
+/// root with its own loopback, and bring that loopback up. Works without privileges where the
+/// kernel allows unprivileged user namespaces.
+pub fn enter_private_netns() -> io::Result<()> {
+    let (uid, gid) = ids();
+    // SAFETY: plain flag argument; the caller guarantees no other thread exists yet.
+    check(unsafe { libc::unshare(libc::CLONE_NEWUSER | libc::CLONE_NEWNET) })?;
+    std::fs::write("/proc/self/setgroups", "deny")?;
+    std::fs::write("/proc/self/uid_map", format!("0 {uid} 1"))?;
+    std::fs::write("/proc/self/gid_map", format!("0 {gid} 1"))?;
+    set_interface_up("lo")
+}
+
+/// `ip link set NAME up`.
+pub fn set_interface_up(name: &str) -> io::Result<()> {
+    // SAFETY: plain arguments; the result is checked before use.
+    let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let result = (|| {
+        // SAFETY: ifreq is plain old data; all zeros is a valid value.
+        let mut req: libc::ifreq = unsafe { std::mem::zeroed() };
+        let bytes = name.as_bytes();
+        if bytes.len() >= req.ifr_name.len() {
+            return Err(io::Error::other("interface name too long"));
+        }
+        for (dst, src) in req.ifr_name.iter_mut().zip(bytes) {
+            *dst = *src as libc::c_char;
+        }
+        // SAFETY: fd is an open socket and req a valid ifreq for SIOCGIFFLAGS.
+        check(unsafe { libc::ioctl(fd, libc::SIOCGIFFLAGS, &mut req) })?;
+        // SAFETY: reading the union member SIOCGIFFLAGS just wrote.
+        unsafe {
+            req.ifr_ifru.ifru_flags |= libc::IFF_UP as libc::c_short;
+        }
+        // SAFETY: as above, for SIOCSIFFLAGS.
+        check(unsafe { libc::ioctl(fd, libc::SIOCSIFFLAGS, &req) })
+    })();
+    // SAFETY: fd is ours and closed once.
+    unsafe { libc::close(fd) };
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn ids_are_read() {
+        let (uid, _gid) = super::ids();
+        assert_eq!(uid, super::euid(), "tests do not run setuid");
+    }
+}
