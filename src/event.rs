@@ -286,6 +286,8 @@ pub struct ConnSummary {
     /// SYN to the ACK that completes the handshake (Wireshark's iRTT), in seconds.
     pub handshake_rtt: Option<f64>,
     pub close: CloseKind,
+    /// Data flowed after one side's FIN (a half-close), whatever the close became.
+    pub half_close: bool,
     /// Who sent the first FIN or RST.
     pub closed_by: Option<Side>,
     pub origin: Origin,

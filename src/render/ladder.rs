@@ -43,7 +43,7 @@ const TIME_W: usize = 10;
 const STATE_W: usize = 12;
 const MIN_ARROW: usize = 28;
 const MAX_ARROW: usize = 64;
-const LABEL_ROOM: usize = 34;
+const LABEL_ROOM: usize = 28;
 const PREVIEW_MAX: usize = 48;
 
 #[derive(Default)]
@@ -136,7 +136,7 @@ impl<W: Write, E: Write> LadderRenderer<W, E> {
 
     fn arrow(&self, s: &SegmentEvent) -> ColoredString {
         let inner = self.arrow_w;
-        let text = truncate(&self.arrow_text(s), inner.saturating_sub(5));
+        let text = truncate(&self.arrow_text(s), inner.saturating_sub(4));
         let dashes = "─".repeat(inner.saturating_sub(text_width(&text) + 4).max(1));
         let arrow = match s.dir {
             Dir::C2S => format!("──{text} {dashes}▶"),
@@ -178,7 +178,12 @@ impl<W: Write, E: Write> LadderRenderer<W, E> {
             }
         };
         let mut label = lang::label(s.label, self.opts.lang);
-        let options = options_text(&s.options);
+        let options =
+            if s.flags.syn() || !s.options.sack.is_empty() || !s.options.unknown.is_empty() {
+                options_text(&s.options)
+            } else {
+                String::new()
+            };
         if !options.is_empty() {
             label.push_str(&format!(" [{options}]"));
         }
@@ -342,6 +347,12 @@ impl<W: Write, E: Write> LadderRenderer<W, E> {
                 lang::side(side, l)
             ));
         }
+        if c.half_close {
+            ended.push_str(match l {
+                Lang::En => " · after a half-close (data flowed after the first FIN)",
+                Lang::Zh => " · 其间经历半关闭（第一个 FIN 之后仍有数据）",
+            });
+        }
         if let Some(o) = lang::origin(c.origin, l) {
             ended.push_str(&format!(" · {o}"));
         }
@@ -378,14 +389,17 @@ impl<W: Write, E: Write> LadderRenderer<W, E> {
 
     fn capture(&mut self, c: &CaptureSummary) -> io::Result<()> {
         let l = self.opts.lang;
+        let conns = match (l, c.connections) {
+            (Lang::En, 1) => "connection",
+            _ => lang::word(Word::Connections, l),
+        };
         let mut line = format!(
-            "{} {} · {} {} · {} {} · {} {}",
+            "{} {} · {} {} · {} {conns} · {} {}",
             c.frames,
             lang::word(Word::Frames, l),
             c.tcp_segments,
             lang::word(Word::TcpSegments, l),
             c.connections,
-            lang::word(Word::Connections, l),
             c.not_ip + c.not_tcp + c.fragments,
             lang::word(Word::NonTcp, l),
         );
@@ -447,8 +461,8 @@ pub fn options_text(o: &TcpOptions) -> String {
     if !o.sack.is_empty() {
         parts.push(format!("sack×{}", o.sack.len()));
     }
-    if let Some((val, _)) = o.timestamps {
-        parts.push(format!("ts={val}"));
+    if o.timestamps.is_some() {
+        parts.push("ts".to_string());
     }
     for u in &o.unknown {
         parts.push(format!("opt{}/{}", u.kind, u.len));

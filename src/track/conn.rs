@@ -47,6 +47,7 @@ pub struct Connection {
     rst: bool,
     refused: bool,
     server_sent: bool,
+    half_close: bool,
     client_path: Vec<TcpState>,
     server_path: Vec<TcpState>,
 }
@@ -101,6 +102,7 @@ impl Connection {
             rst: false,
             refused: false,
             server_sent: false,
+            half_close: false,
             client_path: vec![client_state],
             server_path: vec![server_state],
         }
@@ -397,6 +399,7 @@ impl Connection {
             }
             if len > 0 && peer_has_closed && !fin {
                 notes.push(Note::AfterPeerFin);
+                self.half_close = true;
             }
             if label.is_none() {
                 label = Some(if len > 0 {
@@ -506,6 +509,7 @@ impl Connection {
             },
             handshake_rtt: self.handshake_rtt,
             close: self.close_kind(),
+            half_close: self.half_close,
             closed_by: self.closed_by,
             origin: self.origin,
             client_state: self.client.state,

@@ -333,7 +333,9 @@ fn half_close_then_close() {
     }
     t.s(FIN | ACK, 5101, 1002, 0);
     t.c(ACK, 1002, 5102, 0);
-    assert_eq!(t.summary().close, CloseKind::FourWay);
+    let s = t.summary();
+    assert_eq!(s.close, CloseKind::FourWay);
+    assert!(s.half_close);
 }
 
 #[test]
