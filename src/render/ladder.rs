@@ -136,7 +136,7 @@ impl<W: Write, E: Write> LadderRenderer<W, E> {
 
     fn arrow(&self, s: &SegmentEvent) -> ColoredString {
         let inner = self.arrow_w;
-        let text = truncate(&self.arrow_text(s), inner.saturating_sub(4));
+        let text = truncate(&self.arrow_text(s), inner.saturating_sub(5));
         let dashes = "─".repeat(inner.saturating_sub(text_width(&text) + 4).max(1));
         let arrow = match s.dir {
             Dir::C2S => format!("──{text} {dashes}▶"),
