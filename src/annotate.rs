@@ -162,6 +162,19 @@ impl Analyzer {
         self.release(frame.ts, sink)
     }
 
+    /// The time of the oldest event held back by the look-ahead, if any.
+    pub fn holding(&self) -> Option<Timestamp> {
+        self.held.iter().find_map(|ev| match ev {
+            Event::Segment(s) => Some(s.ts),
+            _ => None,
+        })
+    }
+
+    /// Connections not yet closed (or reset).
+    pub fn open_connections(&self) -> usize {
+        self.tracker.open_connections()
+    }
+
     /// libpcap's counters, for the capture summary.
     pub fn set_stats(&mut self, stats: Option<crate::event::CaptureStats>) {
         self.summary.stats = stats;

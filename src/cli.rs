@@ -25,6 +25,55 @@ pub enum Command {
     Live(LiveArgs),
     /// List the devices live capture can use.
     Interfaces,
+    /// A built-in client and server talk on loopback while tcpscope captures them, with the
+    /// applications' own socket calls on the ladder (no root needed).
+    Demo(DemoArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct DemoArgs {
+    /// The scenario to run (see --list).
+    #[arg(default_value = "echo")]
+    pub scenario: String,
+
+    /// List the scenarios, one line each.
+    #[arg(long)]
+    pub list: bool,
+
+    /// The server's port (default: a free one; the lessons use 7788).
+    #[arg(long, default_value_t = 0, value_name = "P")]
+    pub port: u16,
+
+    /// Save the captured segments to this pcap file.
+    #[arg(long, short = 'w', value_name = "FILE")]
+    pub write: Option<PathBuf>,
+
+    /// Where to run: the host's loopback (needs root), a private user+network namespace
+    /// (needs no privilege), or auto (host when root, else private).
+    #[arg(long, value_enum, default_value_t = NetnsArg::Auto)]
+    pub netns: NetnsArg,
+
+    /// Give up after this long.
+    #[arg(long, default_value = "20s", value_parser = crate::config::parse_duration, value_name = "D")]
+    pub timeout: std::time::Duration,
+
+    /// Draw every segment of the bulk transfer, not a summary.
+    #[arg(long)]
+    pub all: bool,
+
+    /// Bytes the bulk scenario sends.
+    #[arg(long, default_value_t = 4 << 20, value_name = "N")]
+    pub bytes: usize,
+
+    #[command(flatten)]
+    pub display: DisplayArgs,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NetnsArg {
+    Auto,
+    Host,
+    Private,
 }
 
 #[derive(Args, Debug)]
@@ -124,6 +173,18 @@ pub struct DisplayArgs {
     /// Language of annotations and summaries (default from LANG).
     #[arg(long, value_enum)]
     pub lang: Option<LangArg>,
+
+    /// One plain sentence per event for beginners (what it does and why).
+    #[arg(long)]
+    pub explain: bool,
+
+    /// Slow down to one event per D (e.g. 700ms); in demo it slows the exchange itself.
+    #[arg(long, value_name = "D", value_parser = crate::config::parse_duration)]
+    pub pace: Option<std::time::Duration>,
+
+    /// Wait for Enter before each event (on a terminal).
+    #[arg(long)]
+    pub step: bool,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]

@@ -17,6 +17,10 @@ pub struct DisplayConfig {
     pub color: bool,
     pub ladder: LadderOptions,
     pub payload: bool,
+    /// Replay: wait this long before each event.
+    pub pace: Option<std::time::Duration>,
+    /// Wait for Enter before each event.
+    pub step: bool,
 }
 
 impl DisplayConfig {
@@ -53,6 +57,8 @@ impl DisplayConfig {
             conn: args.conn,
             color,
             payload: args.payload,
+            pace: args.pace,
+            step: args.step,
             ladder: LadderOptions {
                 lang,
                 width,
@@ -60,6 +66,8 @@ impl DisplayConfig {
                 interleave: args.interleave,
                 summary_only: args.summary_only,
                 encoding,
+                explain: args.explain,
+                elide_data_after: None,
             },
         }
     }

@@ -38,6 +38,19 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    #[error("cannot open a private network namespace for the demo ({source}); run it as root (sudo tcpscope demo), or allow unprivileged user namespaces (sudo sysctl -w kernel.unprivileged_userns_clone=1; on Ubuntu also kernel.apparmor_restrict_unprivileged_userns=0)")]
+    Namespace {
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("no demo scenario {name:?}; the scenarios are: {known} (tcpscope demo --list)")]
+    UnknownScenario { name: String, known: String },
+    #[error("cannot listen on 127.0.0.1:{port}")]
+    Bind {
+        port: u16,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("{0}")]
     Io(#[from] std::io::Error),
 }

@@ -328,9 +328,61 @@ pub struct CaptureSummary {
     pub connections: u64,
 }
 
+/// A socket call made by the demo's own client or server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AppCall {
+    Listen,
+    Connect,
+    Accept,
+    Send,
+    Recv,
+    Shutdown,
+    Close,
+    /// close() with SO_LINGER 0: the kernel resets instead of closing.
+    Abort,
+}
+
+impl AppCall {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AppCall::Listen => "listen",
+            AppCall::Connect => "connect",
+            AppCall::Accept => "accept",
+            AppCall::Send => "send",
+            AppCall::Recv => "recv",
+            AppCall::Shutdown => "shutdown",
+            AppCall::Close => "close",
+            AppCall::Abort => "abort",
+        }
+    }
+}
+
+/// One application call, on the capture's clock.
+#[derive(Clone, Debug)]
+pub struct AppEvent {
+    pub ts: Timestamp,
+    pub side: Side,
+    pub call: AppCall,
+    /// Bytes passed to send() or returned by recv().
+    pub bytes: Option<usize>,
+    /// The first bytes sent or received.
+    pub data: Option<Vec<u8>>,
+    /// An error the call returned (`ECONNREFUSED`, ...).
+    pub error: Option<String>,
+    /// The client's address, which names the connection.
+    pub client: Option<SocketAddr>,
+    /// The connection number, once the segments show it.
+    pub conn: Option<u64>,
+    /// The kernel's own state of this side's socket right after the call (/proc/net/tcp).
+    pub kernel_state: Option<TcpState>,
+    /// How many calls this event stands for (a read loop is one event).
+    pub count: u32,
+}
+
 #[derive(Clone, Debug)]
 pub enum Event {
     Segment(Box<SegmentEvent>),
+    App(Box<AppEvent>),
     Connection(Box<ConnSummary>),
     Notice(Notice),
     Capture(CaptureSummary),

@@ -247,3 +247,224 @@ pub fn word(w: Word, lang: Lang) -> &'static str {
         (Word::Time, Lang::Zh) => "时间",
     }
 }
+
+// --- the demo's application overlay ---------------------------------------------------------
+
+use crate::event::{AppCall, AppEvent, SegmentEvent};
+use crate::render::escape::{escape_payload, Encoding};
+
+fn quoted(data: &Option<Vec<u8>>, bytes: Option<usize>, encoding: Encoding) -> String {
+    match data {
+        Some(d) if !d.is_empty() => {
+            let more = if bytes.is_some_and(|b| b > d.len()) {
+                "…"
+            } else {
+                ""
+            };
+            format!(" \"{}\"{more}", escape_payload(d, encoding))
+        }
+        _ => String::new(),
+    }
+}
+
+/// The short form drawn inside the lane, beside the caller's lifeline.
+pub fn app_lane(ev: &AppEvent) -> String {
+    let n = ev.bytes.unwrap_or(0);
+    let text = match ev.call {
+        AppCall::Listen => "listen()".to_string(),
+        AppCall::Connect => "connect()".to_string(),
+        AppCall::Accept => "accept()".to_string(),
+        AppCall::Send => format!("send({n})"),
+        AppCall::Recv if ev.error.is_some() => "recv()".to_string(),
+        AppCall::Recv if ev.count > 1 => format!("recv()×{} → {n}", ev.count),
+        AppCall::Recv => format!("recv() → {n}"),
+        AppCall::Shutdown => "shutdown(WR)".to_string(),
+        AppCall::Close => "close()".to_string(),
+        AppCall::Abort => "close() RST".to_string(),
+    };
+    if ev.error.is_some() {
+        format!("{text} ✗")
+    } else {
+        text
+    }
+}
+
+/// The annotation of an application call.
+pub fn app_call(ev: &AppEvent, lang: Lang, encoding: Encoding) -> String {
+    let who = side(ev.side, lang);
+    let n = ev.bytes.unwrap_or(0);
+    let data = quoted(&ev.data, ev.bytes, encoding);
+    let mut text = match (ev.call, lang) {
+        (AppCall::Listen, Lang::En) => format!("{who} listen(): waiting for connections"),
+        (AppCall::Listen, Lang::Zh) => format!("{who} listen()：开始等待连接"),
+        (AppCall::Connect, Lang::En) => format!("{who} connect()"),
+        (AppCall::Connect, Lang::Zh) => format!("{who} connect()"),
+        (AppCall::Accept, Lang::En) => format!("{who} accept() → a new socket for this client"),
+        (AppCall::Accept, Lang::Zh) => format!("{who} accept() → 为该客户端返回新的套接字"),
+        (AppCall::Send, Lang::En) => format!("{who} send() {n} bytes{data}"),
+        (AppCall::Send, Lang::Zh) => format!("{who} send() {n} 字节{data}"),
+        (AppCall::Recv, _) if ev.error.is_some() => format!("{who} recv()"),
+        (AppCall::Recv, Lang::En) if n == 0 => {
+            format!("{who} recv() → b'' (0 bytes): the peer closed its side")
+        }
+        (AppCall::Recv, Lang::Zh) if n == 0 => {
+            format!("{who} recv() → b''（0 字节）：对方已关闭发送方向")
+        }
+        (AppCall::Recv, Lang::En) if ev.count > 1 => {
+            format!("{who} recv() ×{} → {n} bytes in all", ev.count)
+        }
+        (AppCall::Recv, Lang::Zh) if ev.count > 1 => {
+            format!("{who} recv() ×{} → 共 {n} 字节", ev.count)
+        }
+        (AppCall::Recv, Lang::En) => format!("{who} recv() → {n} bytes{data}"),
+        (AppCall::Recv, Lang::Zh) => format!("{who} recv() → {n} 字节{data}"),
+        (AppCall::Shutdown, Lang::En) => format!("{who} shutdown(SHUT_WR): no more sending"),
+        (AppCall::Shutdown, Lang::Zh) => format!("{who} shutdown(SHUT_WR)：不再发送"),
+        (AppCall::Close, Lang::En) => format!("{who} close()"),
+        (AppCall::Close, Lang::Zh) => format!("{who} close()"),
+        (AppCall::Abort, Lang::En) => format!("{who} close() with SO_LINGER 0: reset"),
+        (AppCall::Abort, Lang::Zh) => format!("{who} close()（SO_LINGER 为 0）：重置连接"),
+    };
+    if let Some(e) = &ev.error {
+        text.push_str(&format!(" → {e}"));
+    }
+    if let Some(k) = ev.kernel_state {
+        text.push_str(&match lang {
+            Lang::En => format!(" · kernel: {k}"),
+            Lang::Zh => format!(" · 内核状态：{k}"),
+        });
+    }
+    text
+}
+
+/// One sentence for beginners about an application call (`--explain`).
+pub fn explain_app(call: AppCall, lang: Lang) -> &'static str {
+    match (call, lang) {
+        (AppCall::Listen, Lang::En) => "listen() makes the socket passive: the kernel completes handshakes by itself and queues them (the backlog) until accept().",
+        (AppCall::Listen, Lang::Zh) => "listen() 让套接字变为被动：内核自行完成握手并把连接排进队列（backlog），等待 accept()。",
+        (AppCall::Connect, Lang::En) => "connect() sends the SYN and returns once the three-way handshake is done.",
+        (AppCall::Connect, Lang::Zh) => "connect() 发出 SYN，三次握手完成后才返回。",
+        (AppCall::Accept, Lang::En) => "accept() takes a finished connection from the backlog: the handshake already happened, in the kernel.",
+        (AppCall::Accept, Lang::Zh) => "accept() 从队列中取出已完成握手的连接：握手早已由内核完成。",
+        (AppCall::Send, Lang::En) => "send() copies bytes into the kernel's send buffer; TCP decides when, and in how many segments, they leave.",
+        (AppCall::Send, Lang::Zh) => "send() 只是把数据拷贝进内核发送缓冲区；何时发出、分成几个报文段由 TCP 决定。",
+        (AppCall::Recv, Lang::En) => "recv() returns whatever has arrived, up to its size: TCP is a byte stream and keeps no message boundaries; b'' means the peer closed.",
+        (AppCall::Recv, Lang::Zh) => "recv() 返回已到达的数据（不超过指定大小）：TCP 是字节流，不保留消息边界；b'' 表示对方已关闭。",
+        (AppCall::Shutdown, Lang::En) => "shutdown(SHUT_WR) sends FIN but keeps receiving: a half-close.",
+        (AppCall::Shutdown, Lang::Zh) => "shutdown(SHUT_WR) 发送 FIN，但仍可接收：半关闭。",
+        (AppCall::Close, Lang::En) => "close() hands the socket back to the kernel, which sends FIN once the data is out.",
+        (AppCall::Close, Lang::Zh) => "close() 把套接字交还内核，数据发完后内核发送 FIN。",
+        (AppCall::Abort, Lang::En) => "With SO_LINGER 0, close() throws away unsent data and sends RST instead of FIN.",
+        (AppCall::Abort, Lang::Zh) => "SO_LINGER 为 0 时，close() 丢弃未发送的数据，发送 RST 而不是 FIN。",
+    }
+}
+
+/// One sentence for beginners about a segment (`--explain`), with its own numbers.
+pub fn explain_segment(s: &SegmentEvent, lang: Lang) -> String {
+    let sender = side(s.dir.sender(), lang);
+    let next = s.rel_seq.wrapping_add(s.len);
+    match (s.label, lang) {
+        (Label::Syn, Lang::En) => format!("The {sender} opens: SYN carries its initial sequence number (ISN), shown as relative 0."),
+        (Label::Syn, Lang::Zh) => format!("{sender}发起连接：SYN 携带初始序列号 ISN（相对值为 0）。"),
+        (Label::SynRetransmit, Lang::En) => "The SYN again: no answer came in time.".into(),
+        (Label::SynRetransmit, Lang::Zh) => "再次发送 SYN：没有及时收到应答。".into(),
+        (Label::SimultaneousSyn, Lang::En) => "Both sides sent SYN at the same time: each answers the other's SYN.".into(),
+        (Label::SimultaneousSyn, Lang::Zh) => "双方同时发送 SYN：各自应答对方的 SYN。".into(),
+        (Label::SynAck, Lang::En) => format!("The {sender} answers with its own SYN and acknowledges the other's: ack = ISN + 1 = {}.", s.rel_ack),
+        (Label::SynAck, Lang::Zh) => format!("{sender}回应自己的 SYN，并确认对方的 SYN：ack = ISN + 1 = {}。", s.rel_ack),
+        (Label::SynAckRetransmit, Lang::En) => "The SYN-ACK again: its ACK did not come in time.".into(),
+        (Label::SynAckRetransmit, Lang::Zh) => "再次发送 SYN-ACK：没有及时收到确认。".into(),
+        (Label::HandshakeAck { .. }, Lang::En) => format!("The {sender} acknowledges the other's SYN (ack = ISN + 1): both sides are ESTABLISHED and data can flow."),
+        (Label::HandshakeAck { .. }, Lang::Zh) => format!("{sender}确认对方的 SYN（ack = ISN + 1）：双方进入 ESTABLISHED，可以传输数据。"),
+        (Label::Data { len }, Lang::En) => format!("{len} bytes occupy seq {}..{}: the receiver will answer ack = seq + len = {next}.", s.rel_seq, next.wrapping_sub(1)),
+        (Label::Data { len }, Lang::Zh) => format!("{len} 字节占用序号 {}..{}：接收方将回复 ack = seq + len = {next}。", s.rel_seq, next.wrapping_sub(1)),
+        (Label::DataRetransmit { .. }, Lang::En) => "The same bytes again: the sender did not see them acknowledged in time.".into(),
+        (Label::DataRetransmit { .. }, Lang::Zh) => "同样的数据再发一次：发送方没有及时收到确认（重传）。".into(),
+        (Label::AckOfData { .. }, Lang::En) => format!("ack = {}: every byte before {} has arrived (ack = seq + len of the data received).", s.rel_ack, s.rel_ack),
+        (Label::AckOfData { .. }, Lang::Zh) => format!("ack = {}：{} 之前的字节都已收到（ack = 收到数据的 seq + len）。", s.rel_ack, s.rel_ack),
+        (Label::Ack, Lang::En) => "A bare ACK that acknowledges nothing new (a window update or a duplicate).".into(),
+        (Label::Ack, Lang::Zh) => "不确认新数据的纯 ACK（窗口更新或重复确认）。".into(),
+        (Label::Wave { step, shape, .. }, _) => explain_wave(step, shape, sender, lang),
+        (Label::FinRetransmit, Lang::En) => "The FIN again: it was not acknowledged in time.".into(),
+        (Label::FinRetransmit, Lang::Zh) => "再次发送 FIN：没有及时收到确认。".into(),
+        (Label::Refused, Lang::En) => "No socket listens on this port, so the kernel answers the SYN with RST: connect() fails with ECONNREFUSED.".into(),
+        (Label::Refused, Lang::Zh) => "该端口没有套接字在监听，内核用 RST 回应 SYN：connect() 返回 ECONNREFUSED。".into(),
+        (Label::Reset, Lang::En) => "RST ends the connection at once, with no wave: unsent data is lost (SO_LINGER 0, a crash or an error).".into(),
+        (Label::Reset, Lang::Zh) => "RST 立即终止连接，不经过挥手：未发送的数据丢失（SO_LINGER 为 0、程序崩溃或出错）。".into(),
+        (Label::ResetAfterClose, Lang::En) => "An RST after the close: a segment arrived for a connection that no longer exists.".into(),
+        (Label::ResetAfterClose, Lang::Zh) => "关闭之后的 RST：有报文段到达了一个已不存在的连接。".into(),
+        (Label::NoFlags, Lang::En) => "A segment with no usable flags: a stack would drop it.".into(),
+        (Label::NoFlags, Lang::Zh) => "没有可用标志位的报文段：协议栈会丢弃它。".into(),
+    }
+}
+
+fn explain_wave(step: WaveStep, shape: WaveShape, sender: &str, lang: Lang) -> String {
+    match (step, shape, lang) {
+        (WaveStep::FirstFin, _, Lang::En) => format!("The {sender} has nothing more to send: FIN (FIN_WAIT_1). It can still receive; the other side learns of it (CLOSE_WAIT)."),
+        (WaveStep::FirstFin, _, Lang::Zh) => format!("{sender}没有数据要发了：发送 FIN（FIN_WAIT_1）。它仍可接收；对方得知后进入 CLOSE_WAIT。"),
+        (WaveStep::AckOfFirstFin, _, Lang::En) => "The kernel acknowledges the FIN at once (ack = FIN's seq + 1); its application has not closed yet, so it waits in CLOSE_WAIT.".into(),
+        (WaveStep::AckOfFirstFin, _, Lang::Zh) => "内核立即确认 FIN（ack = FIN 的 seq + 1）；应用程序还没有关闭，所以停在 CLOSE_WAIT。".into(),
+        (WaveStep::SecondFin, WaveShape::ThreeWay, Lang::En) => "This side closes at once, so its FIN and the ACK of the first FIN travel in one segment (LAST_ACK).".into(),
+        (WaveStep::SecondFin, WaveShape::ThreeWay, Lang::Zh) => "这一方立即关闭，于是它的 FIN 与对第一个 FIN 的 ACK 合并在一个报文段中（LAST_ACK）。".into(),
+        (WaveStep::SecondFin, WaveShape::Simultaneous, Lang::En) => "Both sides sent FIN before hearing the other's: both go through CLOSING.".into(),
+        (WaveStep::SecondFin, WaveShape::Simultaneous, Lang::Zh) => "双方都在收到对方 FIN 之前发出了 FIN：双方都经过 CLOSING。".into(),
+        (WaveStep::SecondFin, _, Lang::En) => format!("Now the {sender}'s application closes too: its FIN (LAST_ACK, waiting for the final ACK)."),
+        (WaveStep::SecondFin, _, Lang::Zh) => format!("现在{sender}的应用程序也关闭了：发送 FIN（LAST_ACK，等待最后的 ACK）。"),
+        (WaveStep::LastAck | WaveStep::AckOfFirstFinLate, _, Lang::En) => "The last ACK. The side that closed first waits in TIME_WAIT (2 × MSL) in case this ACK is lost and the FIN comes again.".into(),
+        (WaveStep::LastAck | WaveStep::AckOfFirstFinLate, _, Lang::Zh) => "最后一个 ACK。先关闭的一方进入 TIME_WAIT 等待 2MSL，以防这个 ACK 丢失、对方重发 FIN。".into(),
+    }
+}
+
+/// What a demo run cost and what it shows.
+pub struct DemoCounts {
+    pub connections: u64,
+    pub handshake: u64,
+    pub close: u64,
+    pub data: u64,
+    pub sends: Vec<usize>,
+    pub recvs: Vec<usize>,
+}
+
+/// The closing lines of a demo: its cost, and the lesson it exists for.
+pub fn demo_lesson(scenario: &str, lang: Lang, c: &DemoCounts) -> Vec<String> {
+    let mut lines = vec![match lang {
+        Lang::En => format!(
+            "cost: {} connection(s) · {} handshake segments · {} close segments · {} data and ACK segments",
+            c.connections, c.handshake, c.close, c.data
+        ),
+        Lang::Zh => format!(
+            "开销：{} 条连接 · 握手报文段 {} 个 · 关闭报文段 {} 个 · 数据与确认报文段 {} 个",
+            c.connections, c.handshake, c.close, c.data
+        ),
+    }];
+    let extra = match (scenario, lang) {
+        ("echo", Lang::En) => "The passive closer's ACK and FIN are separate because its application stayed in CLOSE_WAIT a moment; real programs often close at once and show 3 segments: tcpscope demo quick-close.".to_string(),
+        ("echo", Lang::Zh) => "被动关闭方的 ACK 与 FIN 分开发送，是因为它的应用程序在 CLOSE_WAIT 停留了片刻；真实程序常立即关闭，只见 3 个报文段：tcpscope demo quick-close。".to_string(),
+        ("short", Lang::En) => format!("Short connections pay a handshake and a wave for every request: {} of the segments above only opened or closed connections. Compare: tcpscope demo long.", c.handshake + c.close),
+        ("short", Lang::Zh) => format!("短连接每次请求都要握手和挥手：上面有 {} 个报文段只用于建立或关闭连接。对比：tcpscope demo long。", c.handshake + c.close),
+        ("long", Lang::En) => "A long connection pays for one handshake and one wave, however many requests it carries. Compare: tcpscope demo short.".to_string(),
+        ("long", Lang::Zh) => "长连接无论承载多少次请求，只需一次握手和一次挥手。对比：tcpscope demo short。".to_string(),
+        ("sticky", Lang::En) => {
+            let sends: Vec<String> = c.sends.iter().take(3).map(|n| n.to_string()).collect();
+            let first = c.recvs.first().copied().unwrap_or(0);
+            format!("send() ×{} of {} bytes, but the first recv() got {first} bytes at once: TCP is a byte stream and keeps no message boundaries (sticky packets). The fix: tcpscope demo framed.", sends.len(), sends.join("+"))
+        }
+        ("sticky", Lang::Zh) => {
+            let sends: Vec<String> = c.sends.iter().take(3).map(|n| n.to_string()).collect();
+            let first = c.recvs.first().copied().unwrap_or(0);
+            format!("send() 调用 {} 次（{} 字节），第一次 recv() 却一次收到 {first} 字节：TCP 是字节流，不保留消息边界（粘包）。解决办法：tcpscope demo framed。", sends.len(), sends.join("+"))
+        }
+        ("framed", Lang::En) => "Each message carries a 4-byte length header: the receiver reads the header, then exactly that many bytes, whatever the segments were.".to_string(),
+        ("framed", Lang::Zh) => "每条消息带 4 字节长度报头：接收方先读报头，再读恰好那么多字节，与报文段如何划分无关。".to_string(),
+        _ => return lines,
+    };
+    lines.push(extra);
+    lines
+}
+
+pub fn demo_timeout(after: std::time::Duration, lang: Lang) -> String {
+    match lang {
+        Lang::En => format!("tcpscope: the demo timed out after {:.1} s: a connection was still open (what was captured is shown above)", after.as_secs_f64()),
+        Lang::Zh => format!("tcpscope：演示在 {:.1} 秒后超时：仍有连接未关闭（上面是已捕获的内容）", after.as_secs_f64()),
+    }
+}

@@ -9,6 +9,7 @@ pub mod annotate;
 pub mod cli;
 pub mod config;
 pub mod decode;
+pub mod demo;
 pub mod error;
 pub mod event;
 pub mod lang;

@@ -27,6 +27,21 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 .with_context(|| format!("live capture on {}", args.interface))?;
             Ok(())
         }
+        Command::Demo(args) => {
+            let config = DisplayConfig::from_args(&args.display);
+            colored::control::set_override(config.color);
+            if args.list {
+                tcpscope::demo::list(&mut io::stdout().lock(), config.ladder.lang)?;
+                return Ok(());
+            }
+            // Before any thread exists: a new user namespace needs a single-threaded process.
+            let place = tcpscope::demo::enter(args.netns)?;
+            let out = Box::new(io::BufWriter::with_capacity(64 * 1024, io::stdout().lock()));
+            let err = Box::new(io::stderr());
+            tcpscope::demo::run(&args, place, &config, out, err)
+                .with_context(|| format!("demo {}", args.scenario))?;
+            Ok(())
+        }
         Command::Interfaces => {
             let mut out = io::stdout().lock();
             for dev in tcpscope::source::live::interfaces().context("listing capture devices")? {

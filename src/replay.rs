@@ -37,6 +37,7 @@ pub fn deliver(config: &DisplayConfig, render: &mut dyn Render, ev: Event) -> st
             Some(s.conn)
         }
         Event::Connection(c) => Some(c.conn),
+        Event::App(a) => a.conn,
         _ => None,
     };
     if let (Some(want), Some(got)) = (config.conn, conn) {
@@ -56,7 +57,15 @@ pub fn run<'a>(
 ) -> Result<CaptureSummary, Error> {
     let mut source = FileSource::open(&args.file, args.filter.as_deref())?;
     let mut analyzer = Analyzer::new(config.analyzer_options(args.ports.clone(), true));
+    let paced = config.pace.is_some() || config.step;
+    let mut config = config.clone();
+    // Pacing shows events as they come: one diagram in time order.
+    config.ladder.interleave |= paced;
+    let config = &config;
     let mut render = renderer(config, out, err);
+    if paced {
+        render = Box::new(crate::render::Paced::new(render, config.pace, config.step));
+    }
     let mut sink = |ev: Event| deliver(config, render.as_mut(), ev);
     loop {
         match source.next_frame() {

@@ -89,6 +89,24 @@ pub fn set_interface_up(name: &str) -> io::Result<()> {
     result
 }
 
+/// SO_LINGER with a zero timeout: close() then resets the connection instead of sending FIN.
+pub fn set_linger_zero(fd: std::os::fd::RawFd) -> io::Result<()> {
+    let linger = libc::linger {
+        l_onoff: 1,
+        l_linger: 0,
+    };
+    // SAFETY: fd is an open socket of the caller's; `linger` is valid for the given size.
+    check(unsafe {
+        libc::setsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_LINGER,
+            (&linger as *const libc::linger).cast(),
+            std::mem::size_of::<libc::linger>() as libc::socklen_t,
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -127,6 +127,22 @@ struct JsonConnection {
 }
 
 #[derive(Serialize)]
+struct JsonApp {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    conn: Option<u64>,
+    ts: f64,
+    side: &'static str,
+    call: &'static str,
+    bytes: Option<usize>,
+    data: Option<String>,
+    calls: u32,
+    error: Option<String>,
+    kernel_state: Option<TcpState>,
+    text: String,
+}
+
+#[derive(Serialize)]
 struct JsonNotice<'a> {
     #[serde(rename = "type")]
     kind: &'static str,
@@ -293,6 +309,19 @@ impl<W: Write> Render for JsonRenderer<W> {
         match ev {
             Event::Segment(s) => self.segment(s),
             Event::Connection(c) => self.connection(c),
+            Event::App(a) => self.line(&JsonApp {
+                kind: "app",
+                conn: a.conn,
+                ts: micros(a.ts.as_f64()),
+                side: a.side.as_str(),
+                call: a.call.as_str(),
+                bytes: a.bytes,
+                data: a.data.as_ref().map(|d| escape_payload(d, self.encoding)),
+                calls: a.count,
+                error: a.error.clone(),
+                kernel_state: a.kernel_state,
+                text: lang::app_call(a, self.lang, self.encoding),
+            }),
             Event::Notice(n) => self.notice(n),
             Event::Capture(c) => self.capture(c),
         }

@@ -5,7 +5,9 @@
 use super::escape::{escape_payload, escape_text, Encoding};
 use super::{text_width, truncate, Render};
 use crate::decode::TcpOptions;
-use crate::event::{CaptureSummary, ConnSummary, Dir, Event, Notice, Phase, SegmentEvent, Side};
+use crate::event::{
+    AppEvent, CaptureSummary, ConnSummary, Dir, Event, Notice, Phase, SegmentEvent, Side,
+};
 use crate::lang::{self, Lang, Word};
 use crate::source::Timestamp;
 use crate::track::TcpState;
@@ -24,6 +26,10 @@ pub struct LadderOptions {
     /// Only the per-connection summaries.
     pub summary_only: bool,
     pub encoding: Encoding,
+    /// A plain sentence under each event for beginners.
+    pub explain: bool,
+    /// Per connection, draw only this many data segments and ACKs, then count the rest.
+    pub elide_data_after: Option<usize>,
 }
 
 impl Default for LadderOptions {
@@ -35,6 +41,8 @@ impl Default for LadderOptions {
             interleave: false,
             summary_only: false,
             encoding: Encoding::Utf8,
+            explain: false,
+            elide_data_after: None,
         }
     }
 }
@@ -62,6 +70,8 @@ pub struct LadderRenderer<W: Write, E: Write> {
     header_done: bool,
     /// Highest connection number seen (interleaved mode titles each new one).
     last_conn: Option<u64>,
+    /// Per connection: data rows drawn, and rows left out since (`elide_data_after`).
+    elided: std::collections::HashMap<u64, (usize, usize)>,
 }
 
 fn state_color(s: TcpState) -> ColoredString {
@@ -110,6 +120,7 @@ impl<W: Write, E: Write> LadderRenderer<W, E> {
             capture_start: None,
             header_done: false,
             last_conn: None,
+            elided: std::collections::HashMap::new(),
         }
     }
 
@@ -161,6 +172,103 @@ impl<W: Write, E: Write> LadderRenderer<W, E> {
             Some(c) => (c.to.name().to_string(), Some(c.to)),
             None => (String::new(), None),
         }
+    }
+
+    /// Where the annotation column starts.
+    fn label_indent(&self) -> usize {
+        let prefix = if self.opts.interleave { 6 } else { 0 };
+        prefix + TIME_W + 2 + STATE_W + 1 + 1 + self.arrow_w + 1 + 1 + STATE_W + 2
+    }
+
+    fn explain_line(&mut self, text: &str) -> io::Result<()> {
+        let indent = " ".repeat(self.label_indent());
+        writeln!(self.out, "{indent}{}", format!("↳ {text}").dimmed())
+    }
+
+    /// Say how many rows of `conn` were left out, if any.
+    fn end_elision(&mut self, conn: u64) -> io::Result<()> {
+        let Some((_, skipped)) = self.elided.get_mut(&conn) else {
+            return Ok(());
+        };
+        if *skipped == 0 {
+            return Ok(());
+        }
+        let n = std::mem::take(skipped);
+        let prefix = if self.opts.interleave {
+            format!("#{conn:<4} ")
+        } else {
+            String::new()
+        };
+        let text = match self.opts.lang {
+            Lang::En => format!("… {n} more data segments and ACKs not drawn (--all draws them) …"),
+            Lang::Zh => format!("… 另有 {n} 个数据与确认报文段未画出（--all 画出全部）…"),
+        };
+        writeln!(
+            self.out,
+            "{prefix}{}{}",
+            " ".repeat(TIME_W + 2 + STATE_W + 1),
+            text.dimmed()
+        )
+    }
+
+    /// One segment: elided when asked, explained when asked.
+    fn segment(&mut self, s: &SegmentEvent, time: f64) -> io::Result<()> {
+        let is_data = matches!(s.phase(), Phase::Data | Phase::Other) && s.changes.is_empty();
+        if let Some(limit) = self.opts.elide_data_after {
+            let entry = self.elided.entry(s.conn).or_default();
+            if is_data {
+                if entry.0 >= limit {
+                    entry.1 += 1;
+                    return Ok(());
+                }
+                entry.0 += 1;
+            } else {
+                self.end_elision(s.conn)?;
+            }
+        }
+        self.segment_line(s, time)?;
+        if self.opts.explain {
+            let text = lang::explain_segment(s, self.opts.lang);
+            self.explain_line(&text)?;
+        }
+        Ok(())
+    }
+
+    /// An application call of the demo, beside the caller's lifeline.
+    fn app_line(&mut self, a: &AppEvent, time: f64) -> io::Result<()> {
+        let lane = truncate(&lang::app_lane(a), self.arrow_w.saturating_sub(3));
+        let lane = match a.side {
+            Side::Client => pad_right(&format!(" ● {lane}"), self.arrow_w),
+            Side::Server => pad_left(&format!("{lane} ● "), self.arrow_w),
+        };
+        let kernel = a.kernel_state.map(|k| k.name()).unwrap_or("");
+        let (ctext, stext) = match a.side {
+            Side::Client => (pad_left(kernel, STATE_W), " ".repeat(STATE_W)),
+            Side::Server => (" ".repeat(STATE_W), pad_right(kernel, STATE_W)),
+        };
+        let prefix = if self.opts.interleave {
+            match a.conn {
+                Some(c) => format!("#{c:<4} "),
+                None => "      ".to_string(),
+            }
+        } else {
+            String::new()
+        };
+        let text = lang::app_call(a, self.opts.lang, self.opts.encoding);
+        let line = format!(
+            "{prefix}{:>w$.6}  {} │{}│ {}  {}",
+            time,
+            ctext.dimmed(),
+            lane.magenta().bold(),
+            stext.dimmed(),
+            text.magenta(),
+            w = TIME_W
+        );
+        writeln!(self.out, "{}", line.trim_end())?;
+        if self.opts.explain {
+            self.explain_line(lang::explain_app(a.call, self.opts.lang))?;
+        }
+        Ok(())
     }
 
     fn segment_line(&mut self, s: &SegmentEvent, time: f64) -> io::Result<()> {
@@ -218,12 +326,11 @@ impl<W: Write, E: Write> LadderRenderer<W, E> {
         let l = self.opts.lang;
         writeln!(
             self.out,
-            "{prefix}{:>tw$}  {} {:^aw$} {}",
-            lang::word(Word::Time, l).dimmed(),
+            "{prefix}{}  {} {:^aw$} {}",
+            pad_left(lang::word(Word::Time, l), TIME_W).dimmed(),
             pad_left(lang::side(Side::Client, l), STATE_W).bold(),
             "",
             lang::side(Side::Server, l).bold(),
-            tw = TIME_W,
             aw = self.arrow_w + 2
         )?;
         writeln!(
@@ -297,7 +404,10 @@ impl<W: Write, E: Write> LadderRenderer<W, E> {
         let (ci, si) = Self::initial_states(first);
         self.header_lines(ci, si)?;
         for s in &buf.segments {
-            self.segment_line(s, s.rel_time)?;
+            self.segment(s, s.rel_time)?;
+        }
+        if let Some(first) = buf.segments.first() {
+            self.end_elision(first.conn)?;
         }
         if let Some(summary) = buf.summary {
             self.summary_block(&summary, false)?;
@@ -511,7 +621,7 @@ impl<W: Write, E: Write> Render for LadderRenderer<W, E> {
                         );
                         writeln!(self.out, "{}", text.bold())?;
                     }
-                    return self.segment_line(s, s.ts.since(start));
+                    return self.segment(s, s.ts.since(start));
                 }
                 self.conns
                     .entry(s.conn)
@@ -520,8 +630,20 @@ impl<W: Write, E: Write> Render for LadderRenderer<W, E> {
                     .push((**s).clone());
                 Ok(())
             }
+            Event::App(a) => {
+                if self.opts.summary_only {
+                    return Ok(());
+                }
+                let start = *self.capture_start.get_or_insert(a.ts);
+                if !self.header_done {
+                    self.header_done = true;
+                    self.header_lines(TcpState::Closed, TcpState::Listen)?;
+                }
+                self.app_line(a, a.ts.since(start))
+            }
             Event::Connection(c) => {
                 if self.opts.interleave {
+                    self.end_elision(c.conn)?;
                     return self.summary_block(c, false);
                 }
                 self.conns.entry(c.conn).or_default().summary = Some(c.clone());

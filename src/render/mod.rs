@@ -18,6 +18,57 @@ pub trait Render {
     fn finish(&mut self) -> io::Result<()>;
 }
 
+/// Slows a renderer down for a class: a pause, or Enter on a terminal, before each segment
+/// and application call.
+pub struct Paced<R: Render> {
+    inner: R,
+    pace: Option<std::time::Duration>,
+    step: bool,
+}
+
+impl<R: Render> Paced<R> {
+    /// `step` only applies when standard input is a terminal.
+    pub fn new(inner: R, pace: Option<std::time::Duration>, step: bool) -> Self {
+        let step = step && std::io::IsTerminal::is_terminal(&std::io::stdin());
+        Paced { inner, pace, step }
+    }
+}
+
+impl<R: Render> Render for Paced<R> {
+    fn event(&mut self, ev: &Event) -> io::Result<()> {
+        if matches!(ev, Event::Segment(_) | Event::App(_)) {
+            self.inner.flush()?;
+            if self.step {
+                let mut line = String::new();
+                std::io::stdin().read_line(&mut line)?;
+            } else if let Some(pace) = self.pace {
+                std::thread::sleep(pace);
+            }
+        }
+        self.inner.event(ev)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        self.inner.finish()
+    }
+}
+
+impl<R: Render + ?Sized> Render for Box<R> {
+    fn event(&mut self, ev: &Event) -> io::Result<()> {
+        (**self).event(ev)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        (**self).flush()
+    }
+    fn finish(&mut self) -> io::Result<()> {
+        (**self).finish()
+    }
+}
+
 /// Display width of a character on a terminal (East Asian wide characters take two cells).
 pub fn char_width(c: char) -> usize {
     let u = c as u32;

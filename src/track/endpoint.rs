@@ -6,8 +6,7 @@ use std::fmt;
 use std::net::SocketAddr;
 
 /// The connection states of RFC 9293, section 3.3.2.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum TcpState {
     Closed,
     Listen,
@@ -73,6 +72,13 @@ impl TcpState {
             self,
             TcpState::Closed | TcpState::Listen | TcpState::SynSent | TcpState::SynReceived
         )
+    }
+}
+
+/// Serialized as the RFC name with underscores (`FIN_WAIT_1`), like `Display`.
+impl Serialize for TcpState {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
     }
 }
 

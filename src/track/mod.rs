@@ -84,6 +84,11 @@ impl Tracker {
         }
     }
 
+    /// Connections whose close has not finished (both FINs acknowledged, or a reset).
+    pub fn open_connections(&self) -> usize {
+        self.conns.values().filter(|c| !c.is_finished()).count()
+    }
+
     /// End of input: the summaries of every connection still tracked, in order of first packet.
     pub fn finish(&mut self) -> Vec<ConnSummary> {
         let mut all: Vec<ConnSummary> = self.conns.drain().map(|(_, c)| c.summary()).collect();
