@@ -310,3 +310,49 @@ fn help_lists_the_replay_options() {
         assert!(help.contains(flag), "{flag} missing from --help");
     }
 }
+
+#[test]
+fn replay_explains_paces_and_steps_like_the_demo() {
+    let file = root().join("captures/echo.pcap");
+    let p = file.to_str().unwrap();
+    let explained = stdout(&run(&["replay", p, "--explain", "--color", "never"]));
+    assert!(
+        explained.contains("↳ The client opens: SYN carries its initial sequence number"),
+        "{explained}"
+    );
+    assert!(
+        explained.contains(
+            "↳ 14 bytes occupy seq 1..14: the receiver will answer ack = seq + len = 15."
+        ),
+        "{explained}"
+    );
+    let zh = stdout(&run(&[
+        "replay",
+        p,
+        "--explain",
+        "--lang",
+        "zh",
+        "--color",
+        "never",
+    ]));
+    assert!(
+        zh.contains("↳ 14 字节占用序号 1..14：接收方将回复 ack = seq + len = 15。"),
+        "{zh}"
+    );
+    // --pace waits before each of the 11 segments (and shows them in time order).
+    let started = std::time::Instant::now();
+    let paced = stdout(&run(&["replay", p, "--pace", "40ms", "--color", "never"]));
+    assert!(started.elapsed() >= std::time::Duration::from_millis(11 * 40));
+    assert!(
+        paced.lines().any(|l| l.starts_with("#0 ")),
+        "paced replay is drawn in time order"
+    );
+    // --step waits for Enter only on a terminal; from a pipe it runs through.
+    let stepped = bin()
+        .args(["replay", p, "--step"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(stepped.status.success());
+    assert!(stdout(&stepped).contains("wave 4/4: ACK — TIME_WAIT"));
+}

@@ -334,9 +334,9 @@ impl Sock {
         let (local, peer, rec) = (self.local, self.peer, self.rec.clone());
         drop(self.stream);
         let mut ev = ev;
-        // A socket gone from the kernel's table right after close() is CLOSED.
-        ev.kernel_state =
-            Some(kernel::state_of(local, peer).unwrap_or(crate::track::TcpState::Closed));
+        // On loopback the whole close can be over before close() returns: the socket is then
+        // gone from the kernel's table and no state is shown.
+        ev.kernel_state = kernel::state_of(local, peer);
         rec.emit(ev);
     }
 
@@ -348,8 +348,7 @@ impl Sock {
         let (local, peer, rec) = (self.local, self.peer, self.rec.clone());
         drop(self.stream);
         let mut ev = ev;
-        ev.kernel_state =
-            Some(kernel::state_of(local, peer).unwrap_or(crate::track::TcpState::Closed));
+        ev.kernel_state = kernel::state_of(local, peer);
         rec.emit(ev);
         Ok(())
     }
