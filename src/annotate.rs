@@ -19,6 +19,10 @@ const LOOKAHEAD_SECS: f64 = 2.0;
 
 #[derive(Clone, Debug, Default)]
 pub struct AnalyzerOptions {
+    /// Build no segment events (summaries only: then the hot path allocates nothing).
+    pub skip_segments: bool,
+    /// How long and how many connections are kept.
+    pub limits: crate::track::Limits,
     /// Hold events back to label the first FIN of each close with its final shape.
     pub lookahead: bool,
     /// Copy up to this many payload bytes into each segment event (0: none).
@@ -40,8 +44,8 @@ pub struct Analyzer {
 impl Analyzer {
     pub fn new(opts: AnalyzerOptions) -> Analyzer {
         Analyzer {
+            tracker: Tracker::with_limits(opts.limits),
             opts,
-            tracker: Tracker::new(),
             held: VecDeque::new(),
             unresolved: 0,
             oldest_held: None,
@@ -109,9 +113,32 @@ impl Analyzer {
             return Ok(());
         }
         self.summary.tcp_segments += 1;
+        for over in self.tracker.expire(frame.ts) {
+            self.emit(Event::Connection(Box::new(over)), sink)?;
+        }
         let tracked = self.tracker.on_segment(seg, frame.ts);
-        if let Some(ended) = tracked.ended {
-            self.emit(Event::Connection(Box::new(ended)), sink)?;
+        if !tracked.ended.is_empty() {
+            let evicted_before = self.summary.evicted;
+            self.summary.evicted = self.tracker.dropped().evicted;
+            if evicted_before == 0 && self.summary.evicted > 0 {
+                let message = format!(
+                    "more than {} connections at once: the least recently active are summarised early from here on (--max-connections raises the limit)",
+                    self.opts.limits.max_connections
+                );
+                self.emit(
+                    Event::Notice(Notice {
+                        frame: frame.number,
+                        message,
+                    }),
+                    sink,
+                )?;
+            }
+            for ended in tracked.ended {
+                self.emit(Event::Connection(Box::new(ended)), sink)?;
+            }
+        }
+        if self.opts.skip_segments {
+            return Ok(());
         }
         let a = tracked.analysis;
         let mut notes = a.notes;
@@ -193,6 +220,9 @@ impl Analyzer {
             sink(Event::Connection(Box::new(summary)))?;
         }
         self.summary.connections = self.tracker.connections();
+        let dropped = self.tracker.dropped();
+        self.summary.expired = dropped.expired;
+        self.summary.evicted = dropped.evicted;
         sink(Event::Capture(self.summary.clone()))?;
         Ok(self.summary.clone())
     }

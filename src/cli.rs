@@ -185,6 +185,15 @@ pub struct DisplayArgs {
     /// Wait for Enter before each event (on a terminal).
     #[arg(long)]
     pub step: bool,
+
+    /// Summarise and forget a connection after this much silence (capture time).
+    #[arg(long, default_value = "15m", value_name = "D", value_parser = crate::config::parse_duration)]
+    pub idle_timeout: std::time::Duration,
+
+    /// Track at most this many connections at once; the least recently active are summarised
+    /// early beyond it (keeps memory flat on SYN floods).
+    #[arg(long, default_value_t = 100_000, value_name = "N")]
+    pub max_connections: usize,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]

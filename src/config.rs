@@ -21,6 +21,7 @@ pub struct DisplayConfig {
     pub pace: Option<std::time::Duration>,
     /// Wait for Enter before each event.
     pub step: bool,
+    pub limits: crate::track::Limits,
 }
 
 impl DisplayConfig {
@@ -59,6 +60,11 @@ impl DisplayConfig {
             payload: args.payload,
             pace: args.pace,
             step: args.step,
+            limits: crate::track::Limits {
+                idle_timeout: args.idle_timeout.as_secs_f64(),
+                max_connections: args.max_connections.max(1),
+                ..crate::track::Limits::default()
+            },
             ladder: LadderOptions {
                 lang,
                 width,
@@ -74,6 +80,8 @@ impl DisplayConfig {
 
     pub fn analyzer_options(&self, ports: Vec<u16>, lookahead: bool) -> AnalyzerOptions {
         AnalyzerOptions {
+            skip_segments: self.ladder.summary_only,
+            limits: self.limits,
             lookahead,
             payload_preview: if self.payload { PREVIEW_BYTES } else { 0 },
             ports,

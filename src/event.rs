@@ -326,6 +326,10 @@ pub struct CaptureSummary {
     pub fragments: u64,
     pub malformed: u64,
     pub connections: u64,
+    /// Connections summarised before the end because they were over or idle.
+    pub expired: u64,
+    /// Connections summarised early because too many were open at once.
+    pub evicted: u64,
 }
 
 /// A socket call made by the demo's own client or server.

@@ -163,6 +163,7 @@ struct JsonCapture {
     fragments: u64,
     malformed: u64,
     connections: u64,
+    evicted: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     received: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -297,6 +298,7 @@ impl<W: Write> JsonRenderer<W> {
             fragments: c.fragments,
             malformed: c.malformed,
             connections: c.connections,
+            evicted: c.evicted,
             received: c.stats.map(|s| s.received),
             dropped_by_kernel: c.stats.map(|s| s.dropped_by_kernel),
             dropped_by_interface: c.stats.map(|s| s.dropped_by_interface),

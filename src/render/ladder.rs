@@ -58,7 +58,13 @@ const PREVIEW_MAX: usize = 48;
 struct ConnBuf {
     segments: Vec<SegmentEvent>,
     summary: Option<Box<ConnSummary>>,
+    /// Part of this connection's ladder was already written (the buffers were full).
+    started: bool,
 }
+
+/// Segments held for per-connection ladders before the oldest are written out in part, so
+/// that one long-lived connection cannot make memory grow with the capture.
+const MAX_BUFFERED: usize = 50_000;
 
 pub struct LadderRenderer<W: Write, E: Write> {
     out: W,
@@ -72,6 +78,8 @@ pub struct LadderRenderer<W: Write, E: Write> {
     last_conn: Option<u64>,
     /// Per connection: data rows drawn, and rows left out since (`elide_data_after`).
     elided: std::collections::HashMap<u64, (usize, usize)>,
+    /// Segments buffered in `conns`.
+    buffered: usize,
 }
 
 fn state_color(s: TcpState) -> ColoredString {
@@ -121,6 +129,7 @@ impl<W: Write, E: Write> LadderRenderer<W, E> {
             header_done: false,
             last_conn: None,
             elided: std::collections::HashMap::new(),
+            buffered: 0,
         }
     }
 
@@ -386,7 +395,8 @@ impl<W: Write, E: Write> LadderRenderer<W, E> {
     fn write_conn(&mut self, buf: ConnBuf) -> io::Result<()> {
         let Some(first) = buf.segments.first() else {
             if let Some(summary) = buf.summary {
-                self.summary_block(&summary, true)?;
+                self.summary_block(&summary, !buf.started)?;
+                writeln!(self.out)?;
             }
             return Ok(());
         };
@@ -395,14 +405,22 @@ impl<W: Write, E: Write> LadderRenderer<W, E> {
             Dir::C2S => (first.src, first.dst),
             Dir::S2C => (first.dst, first.src),
         };
-        self.conn_title(
-            conn,
-            &client.to_string(),
-            &server.to_string(),
-            Some(first.frame),
-        )?;
-        let (ci, si) = Self::initial_states(first);
-        self.header_lines(ci, si)?;
+        if buf.started {
+            let more = match self.opts.lang {
+                Lang::En => format!("connection {conn} (continued)"),
+                Lang::Zh => format!("连接 {conn}（续）"),
+            };
+            writeln!(self.out, "{}", more.bold().underline())?;
+        } else {
+            self.conn_title(
+                conn,
+                &client.to_string(),
+                &server.to_string(),
+                Some(first.frame),
+            )?;
+            let (ci, si) = Self::initial_states(first);
+            self.header_lines(ci, si)?;
+        }
         for s in &buf.segments {
             self.segment(s, s.rel_time)?;
         }
@@ -550,8 +568,32 @@ impl<W: Write, E: Write> LadderRenderer<W, E> {
                 break;
             }
             let buf = entry.remove();
+            self.buffered = self.buffered.saturating_sub(buf.segments.len());
             self.write_conn(buf)?;
         }
+        Ok(())
+    }
+
+    /// The buffers are full: write what every open connection has so far, in order; their
+    /// ladders continue in later blocks.
+    fn flush_partial(&mut self) -> io::Result<()> {
+        let ids: Vec<u64> = self.conns.keys().copied().collect();
+        for id in ids {
+            let Some(buf) = self.conns.get_mut(&id) else {
+                continue;
+            };
+            if buf.segments.is_empty() {
+                continue;
+            }
+            let part = ConnBuf {
+                segments: std::mem::take(&mut buf.segments),
+                summary: None,
+                started: buf.started,
+            };
+            buf.started = true;
+            self.write_conn(part)?;
+        }
+        self.buffered = 0;
         Ok(())
     }
 }
@@ -628,6 +670,10 @@ impl<W: Write, E: Write> Render for LadderRenderer<W, E> {
                     .or_default()
                     .segments
                     .push((**s).clone());
+                self.buffered += 1;
+                if self.buffered > MAX_BUFFERED {
+                    self.flush_partial()?;
+                }
                 Ok(())
             }
             Event::App(a) => {
@@ -646,10 +692,10 @@ impl<W: Write, E: Write> Render for LadderRenderer<W, E> {
                     self.end_elision(c.conn)?;
                     return self.summary_block(c, false);
                 }
-                self.conns.entry(c.conn).or_default().summary = Some(c.clone());
                 if self.opts.summary_only {
-                    return Ok(());
+                    return self.summary_block(c, true);
                 }
+                self.conns.entry(c.conn).or_default().summary = Some(c.clone());
                 self.flush_ready()
             }
             Event::Notice(n) => self.notice(n),
@@ -658,13 +704,7 @@ impl<W: Write, E: Write> Render for LadderRenderer<W, E> {
                     // Anything left (a summary-only run prints them all here).
                     let rest = std::mem::take(&mut self.conns);
                     for (_, buf) in rest {
-                        if self.opts.summary_only {
-                            if let Some(s) = &buf.summary {
-                                self.summary_block(s, true)?;
-                            }
-                        } else {
-                            self.write_conn(buf)?;
-                        }
+                        self.write_conn(buf)?;
                     }
                 }
                 self.capture(c)

@@ -141,6 +141,11 @@ impl Connection {
         }
     }
 
+    /// A connection attempt nobody has answered yet (only the client's SYNs so far).
+    pub fn is_unanswered_attempt(&self) -> bool {
+        !self.server_sent && self.origin == Origin::Handshake && !self.rst
+    }
+
     /// Has the close finished (both FINs acknowledged, or reset)?
     pub fn is_finished(&self) -> bool {
         self.rst || (self.client.fin_acked && self.server.fin_acked)

@@ -37,8 +37,45 @@ pub struct Tracked {
     pub client_state: TcpState,
     pub server_state: TcpState,
     pub analysis: Analysis,
-    /// A connection this segment's SYN replaced on the same ports (port reuse).
-    pub ended: Option<ConnSummary>,
+    /// Connections that ended on this segment's arrival: the one its SYN replaced on the same
+    /// ports (port reuse), or the least recently active ones evicted to stay under the cap.
+    pub ended: Vec<ConnSummary>,
+}
+
+/// How long connections are kept, and how many: what keeps memory flat on any capture.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Limits {
+    /// A finished connection (both FINs acknowledged, or reset) is kept this long after its
+    /// last segment, for late retransmissions, then summarised and dropped (seconds of
+    /// capture time).
+    pub linger: f64,
+    /// An unanswered connection attempt (SYNs only) is dropped after this much silence.
+    pub attempt_timeout: f64,
+    /// Any other connection is dropped after this much silence.
+    pub idle_timeout: f64,
+    /// At most this many connections are tracked; beyond it the least recently active are
+    /// summarised and dropped (evicted), and counted.
+    pub max_connections: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            linger: 60.0,
+            attempt_timeout: 120.0,
+            idle_timeout: 900.0,
+            max_connections: 100_000,
+        }
+    }
+}
+
+/// Counts of connections dropped before the end of the capture.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Dropped {
+    /// Finished or idle connections summarised on time.
+    pub expired: u64,
+    /// Connections summarised early because the table was full.
+    pub evicted: u64,
 }
 
 /// All connections of a capture.
@@ -46,6 +83,10 @@ pub struct Tracked {
 pub struct Tracker {
     conns: HashMap<ConnKey, Connection>,
     next_id: u64,
+    limits: Limits,
+    dropped: Dropped,
+    last_sweep: Option<Timestamp>,
+    since_sweep: usize,
 }
 
 impl Tracker {
@@ -53,19 +94,39 @@ impl Tracker {
         Tracker::default()
     }
 
+    pub fn with_limits(limits: Limits) -> Tracker {
+        Tracker {
+            limits,
+            ..Tracker::default()
+        }
+    }
+
     /// Connections numbered so far.
     pub fn connections(&self) -> u64 {
         self.next_id
     }
 
+    /// Connections tracked right now.
+    pub fn tracked(&self) -> usize {
+        self.conns.len()
+    }
+
+    pub fn dropped(&self) -> Dropped {
+        self.dropped
+    }
+
     pub fn on_segment(&mut self, seg: &Segment, ts: Timestamp) -> Tracked {
         let key = ConnKey::of(seg);
-        let mut ended = None;
+        let mut ended = Vec::new();
         let reuse = self.conns.get(&key).is_some_and(|c| c.is_reuse(seg));
         if reuse {
             if let Some(old) = self.conns.remove(&key) {
-                ended = Some(old.summary());
+                ended.push(old.summary());
             }
+        }
+        if !self.conns.contains_key(&key) && self.conns.len() >= self.limits.max_connections.max(1)
+        {
+            self.evict(&mut ended);
         }
         let next_id = &mut self.next_id;
         let conn = self.conns.entry(key).or_insert_with(|| {
@@ -82,6 +143,60 @@ impl Tracker {
             analysis,
             ended,
         }
+    }
+
+    /// Make room: summarise and drop the least recently active eighth of the table.
+    fn evict(&mut self, ended: &mut Vec<ConnSummary>) {
+        let n = (self.conns.len() / 8).max(1);
+        let mut by_age: Vec<(Timestamp, ConnKey)> =
+            self.conns.iter().map(|(k, c)| (c.last, *k)).collect();
+        by_age.select_nth_unstable_by_key(n - 1, |(t, _)| *t);
+        by_age.truncate(n);
+        for (_, key) in by_age {
+            if let Some(c) = self.conns.remove(&key) {
+                ended.push(c.summary());
+                self.dropped.evicted += 1;
+            }
+        }
+    }
+
+    /// Summarise and drop the connections that are over (finished and lingered) or silent
+    /// for too long at capture time `now`. Cheap to call often: it only sweeps the table
+    /// once a second of capture time, and not more often than its size in segments.
+    pub fn expire(&mut self, now: Timestamp) -> Vec<ConnSummary> {
+        self.since_sweep += 1;
+        let due = match self.last_sweep {
+            None => {
+                self.last_sweep = Some(now);
+                false
+            }
+            Some(last) => now.since(last) >= 1.0 && self.since_sweep >= self.conns.len() / 8,
+        };
+        if !due {
+            return Vec::new();
+        }
+        self.last_sweep = Some(now);
+        self.since_sweep = 0;
+        let limits = self.limits;
+        let over: Vec<ConnKey> = self
+            .conns
+            .iter()
+            .filter(|(_, c)| {
+                let idle = now.since(c.last);
+                (c.is_finished() && idle > limits.linger)
+                    || (c.is_unanswered_attempt() && idle > limits.attempt_timeout)
+                    || idle > limits.idle_timeout
+            })
+            .map(|(k, _)| *k)
+            .collect();
+        let mut out: Vec<ConnSummary> = over
+            .iter()
+            .filter_map(|k| self.conns.remove(k))
+            .map(|c| c.summary())
+            .collect();
+        self.dropped.expired += out.len() as u64;
+        out.sort_by_key(|s| s.conn);
+        out
     }
 
     /// Connections whose close has not finished (both FINs acknowledged, or a reset).
