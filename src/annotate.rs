@@ -170,6 +170,7 @@ impl Analyzer {
             changes: a.changes,
             notes,
             payload,
+            tcp: a.tcp,
         };
         if let Some(shape) = a.resolved {
             self.resolve(tracked.conn, shape);

@@ -219,6 +219,8 @@ pub struct SegmentEvent {
     pub notes: Vec<Note>,
     /// A bounded copy of the payload's first bytes, when previews were asked for.
     pub payload: Option<Vec<u8>>,
+    /// Wireshark's TCP analysis of this segment.
+    pub tcp: SegAnalysis,
 }
 
 impl SegmentEvent {
@@ -296,6 +298,8 @@ pub struct ConnSummary {
     /// Every state each side went through, in order, starting with the initial one.
     pub client_path: Vec<TcpState>,
     pub server_path: Vec<TcpState>,
+    /// Zeek's verdicts, RTTs, retransmitted bytes and bytes in flight.
+    pub fidelity: Fidelity,
 }
 
 /// A non-fatal problem with one frame.
@@ -390,4 +394,137 @@ pub enum Event {
     Connection(Box<ConnSummary>),
     Notice(Notice),
     Capture(CaptureSummary),
+}
+
+/// One flag of Wireshark's TCP analysis (`tcp.analysis.*`), with Wireshark's definitions
+/// (Wireshark User's Guide, "TCP Analysis").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum AnalysisFlag {
+    Retransmission,
+    FastRetransmission,
+    SpuriousRetransmission,
+    OutOfOrder,
+    LostSegment,
+    AckLostSegment,
+    DuplicateAck,
+    ZeroWindow,
+    ZeroWindowProbe,
+    ZeroWindowProbeAck,
+    WindowFull,
+    WindowUpdate,
+    KeepAlive,
+    KeepAliveAck,
+    ReusedPorts,
+}
+
+impl AnalysisFlag {
+    pub const ALL: [AnalysisFlag; 15] = [
+        AnalysisFlag::Retransmission,
+        AnalysisFlag::FastRetransmission,
+        AnalysisFlag::SpuriousRetransmission,
+        AnalysisFlag::OutOfOrder,
+        AnalysisFlag::LostSegment,
+        AnalysisFlag::AckLostSegment,
+        AnalysisFlag::DuplicateAck,
+        AnalysisFlag::ZeroWindow,
+        AnalysisFlag::ZeroWindowProbe,
+        AnalysisFlag::ZeroWindowProbeAck,
+        AnalysisFlag::WindowFull,
+        AnalysisFlag::WindowUpdate,
+        AnalysisFlag::KeepAlive,
+        AnalysisFlag::KeepAliveAck,
+        AnalysisFlag::ReusedPorts,
+    ];
+
+    /// The name of Wireshark's field, `tcp.analysis.<name>`.
+    pub fn name(self) -> &'static str {
+        match self {
+            AnalysisFlag::Retransmission => "retransmission",
+            AnalysisFlag::FastRetransmission => "fast_retransmission",
+            AnalysisFlag::SpuriousRetransmission => "spurious_retransmission",
+            AnalysisFlag::OutOfOrder => "out_of_order",
+            AnalysisFlag::LostSegment => "lost_segment",
+            AnalysisFlag::AckLostSegment => "ack_lost_segment",
+            AnalysisFlag::DuplicateAck => "duplicate_ack",
+            AnalysisFlag::ZeroWindow => "zero_window",
+            AnalysisFlag::ZeroWindowProbe => "zero_window_probe",
+            AnalysisFlag::ZeroWindowProbeAck => "zero_window_probe_ack",
+            AnalysisFlag::WindowFull => "window_full",
+            AnalysisFlag::WindowUpdate => "window_update",
+            AnalysisFlag::KeepAlive => "keep_alive",
+            AnalysisFlag::KeepAliveAck => "keep_alive_ack",
+            AnalysisFlag::ReusedPorts => "reused_ports",
+        }
+    }
+}
+
+/// Wireshark-grade sequence analysis of one segment. Numbers are relative, like `rel_seq`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SegAnalysis {
+    /// Every flag Wireshark sets on this frame, in [`AnalysisFlag::ALL`] order (a fast or
+    /// spurious retransmission is also a retransmission).
+    pub flags: Vec<AnalysisFlag>,
+    /// The number of this duplicate ACK (1 for the first repeat).
+    pub dup_ack_num: Option<u32>,
+    /// The sender's next expected sequence number before this segment.
+    pub next_seq: Option<u32>,
+    /// The last acknowledgment number the receiver sent before this segment.
+    pub peer_ack: Option<u32>,
+    /// Seconds since the segment this one acknowledges was sent (Wireshark's `ack_rtt`).
+    pub ack_rtt: Option<f64>,
+    /// Bytes sent and not yet acknowledged after this segment.
+    pub bytes_in_flight: Option<u32>,
+    /// SACK blocks, relative to the receiver's base (as Wireshark shows them).
+    pub sack: Vec<(u32, u32)>,
+    /// The first SACK block reports data already acknowledged (D-SACK, RFC 2883).
+    pub dsack: bool,
+}
+
+impl SegAnalysis {
+    pub fn has(&self, f: AnalysisFlag) -> bool {
+        self.flags.contains(&f)
+    }
+}
+
+/// Round-trip time samples of one direction, in seconds.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct RttStats {
+    pub samples: u64,
+    pub min: f64,
+    pub max: f64,
+    pub sum: f64,
+}
+
+impl RttStats {
+    pub fn add(&mut self, rtt: f64) {
+        if self.samples == 0 || rtt < self.min {
+            self.min = rtt;
+        }
+        if self.samples == 0 || rtt > self.max {
+            self.max = rtt;
+        }
+        self.samples += 1;
+        self.sum += rtt;
+    }
+    pub fn avg(&self) -> Option<f64> {
+        (self.samples > 0).then(|| self.sum / self.samples as f64)
+    }
+}
+
+/// Zeek's and Wireshark's connection-level figures, added to [`ConnSummary`].
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Fidelity {
+    /// Zeek's `conn_state` (S0 S1 SF REJ S2 S3 RSTO RSTR RSTOS0 RSTRH SH SHR OTH).
+    pub conn_state: &'static str,
+    /// Zeek's `history`, upper case for Zeek's originator.
+    pub history: String,
+    /// SYN → SYN-ACK → ACK, in seconds (Wireshark's iRTT).
+    pub irtt: Option<f64>,
+    /// RTT samples of data sent each way (client→server data acknowledged by the server).
+    pub rtt_c2s: RttStats,
+    pub rtt_s2c: RttStats,
+    /// Payload bytes sent again (segments Wireshark flags as retransmissions).
+    pub retransmitted_bytes: PerDir,
+    /// The most bytes in flight (sent, not yet acknowledged) each way.
+    pub max_in_flight: PerDir,
 }

@@ -468,3 +468,61 @@ pub fn demo_timeout(after: std::time::Duration, lang: Lang) -> String {
         Lang::Zh => format!("tcpscope：演示在 {:.1} 秒后超时：仍有连接未关闭（上面是已捕获的内容）", after.as_secs_f64()),
     }
 }
+
+/// A Wireshark analysis flag as a short tag with a one-line reason, from the segment's
+/// analysis (numbers relative, as on the ladder).
+pub fn analysis_tag(
+    f: crate::event::AnalysisFlag,
+    s: &crate::event::SegmentEvent,
+    lang: Lang,
+) -> String {
+    use crate::event::AnalysisFlag::*;
+    let t = &s.tcp;
+    let next = t
+        .next_seq
+        .map(|n| n.to_string())
+        .unwrap_or_else(|| "?".into());
+    let peer_ack = t
+        .peer_ack
+        .map(|n| n.to_string())
+        .unwrap_or_else(|| "?".into());
+    let n = t.dup_ack_num.unwrap_or(0);
+    match lang {
+        Lang::En => match f {
+            Retransmission => format!("retransmission: seq {} < next expected {next}", s.rel_seq),
+            FastRetransmission => "fast retransmission: after ≥2 dup ACKs, within 20 ms".into(),
+            SpuriousRetransmission => {
+                format!("spurious retransmission: already acknowledged (ack {peer_ack})")
+            }
+            OutOfOrder => format!("out of order: seq {} < {next}, within 3 ms", s.rel_seq),
+            LostSegment => format!("previous segment not captured: seq {} > {next}", s.rel_seq),
+            AckLostSegment => "ACKed unseen segment".into(),
+            DuplicateAck => format!("dup ACK #{n}: no data, same window, ack = last ack"),
+            ZeroWindow => "zero window: receiver full".into(),
+            ZeroWindowProbe => "zero window probe: 1 byte at next seq".into(),
+            ZeroWindowProbeAck => "zero window probe ACK".into(),
+            WindowFull => "window full: data reaches the receiver's window edge".into(),
+            WindowUpdate => "window update: only the window changed".into(),
+            KeepAlive => format!("keep-alive: seq = next expected − 1 ({next} − 1)"),
+            KeepAliveAck => "keep-alive ACK".into(),
+            ReusedPorts => "ports reused: SYN with a new ISN".into(),
+        },
+        Lang::Zh => match f {
+            Retransmission => format!("重传：seq {} < 期望的 {next}", s.rel_seq),
+            FastRetransmission => "快速重传：≥2 个重复 ACK 后 20 ms 内".into(),
+            SpuriousRetransmission => format!("虚假重传：数据已被确认（ack {peer_ack}）"),
+            OutOfOrder => format!("乱序：seq {} < {next}，3 ms 内", s.rel_seq),
+            LostSegment => format!("前一报文段未捕获：seq {} > {next}", s.rel_seq),
+            AckLostSegment => "确认了未见到的报文段".into(),
+            DuplicateAck => format!("重复 ACK #{n}：无数据、窗口相同、ack 与上次相同"),
+            ZeroWindow => "零窗口：接收方已满".into(),
+            ZeroWindowProbe => "零窗口探测：在下一序号发送 1 字节".into(),
+            ZeroWindowProbeAck => "零窗口探测的 ACK".into(),
+            WindowFull => "窗口已满：数据到达接收窗口右沿".into(),
+            WindowUpdate => "窗口更新：只有窗口变化".into(),
+            KeepAlive => format!("保活：seq = 期望序号 − 1（{next} − 1）"),
+            KeepAliveAck => "保活的 ACK".into(),
+            ReusedPorts => "端口重用：新 ISN 的 SYN".into(),
+        },
+    }
+}

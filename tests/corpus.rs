@@ -324,3 +324,155 @@ fn ppa_lifecycle_checks() {
         ]
     );
 }
+
+const ANALYSIS_FLAGS: [&str; 15] = [
+    "retransmission",
+    "fast_retransmission",
+    "spurious_retransmission",
+    "out_of_order",
+    "lost_segment",
+    "ack_lost_segment",
+    "duplicate_ack",
+    "zero_window",
+    "zero_window_probe",
+    "zero_window_probe_ack",
+    "window_full",
+    "window_update",
+    "keep_alive",
+    "keep_alive_ack",
+    "reused_ports",
+];
+
+/// Every `tcp.analysis.*` flag of every segment, and the duplicate-ACK number, against
+/// tshark 4.0.17 (default preferences). Measured: 87,747 of 87,747 segments agree.
+#[test]
+fn every_analysis_flag_agrees_with_tshark() {
+    let (mut compared, mut flagged) = (0usize, 0usize);
+    let mut mismatches = Vec::new();
+    for name in captures() {
+        let expected = corpus()
+            .join("expected")
+            .join(format!("{name}.tshark-segments.tsv"));
+        if !expected.is_file() {
+            continue;
+        }
+        let lines = replay_json(&corpus().join("pcaps").join(&name), &[]);
+        let segs: HashMap<u64, &Value> = of_type(&lines, "segment")
+            .into_iter()
+            .map(|s| (s["frame"].as_u64().unwrap(), s))
+            .collect();
+        for row in tsv(&expected) {
+            compared += 1;
+            let frame: u64 = row["frame.number"].parse().unwrap();
+            let seg = segs[&frame];
+            let want: Vec<&str> = ANALYSIS_FLAGS
+                .iter()
+                .copied()
+                .filter(|f| !row[&format!("tcp.analysis.{f}")].is_empty())
+                .collect();
+            let got: Vec<&str> = seg["analysis"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_str().unwrap())
+                .collect();
+            flagged += usize::from(!want.is_empty());
+            let want_num = row["tcp.analysis.duplicate_ack_num"].parse::<u64>().ok();
+            if want != got || want_num != seg["dup_ack_num"].as_u64() {
+                mismatches.push(format!(
+                    "{name} frame {frame}: tshark {want:?} {want_num:?}, ours {got:?} {:?}",
+                    seg["dup_ack_num"]
+                ));
+            }
+        }
+    }
+    eprintln!(
+        "analysis flags: {} of {compared} segments agree ({flagged} flagged by tshark)",
+        compared - mismatches.len()
+    );
+    assert!(flagged > if full_corpus() { 700 } else { 100 });
+    assert!(
+        mismatches.is_empty(),
+        "{} of {compared} differ:\n{}",
+        mismatches.len(),
+        mismatches.join("\n")
+    );
+}
+
+/// Zeek's conn_state and history, where tcpscope knowingly differs, and why.
+fn known_zeek_difference(name: &str, field: &str, ours: &str) -> bool {
+    match (name, field) {
+        // The only SYN has a bad TCP checksum: Zeek drops it (history "C", OTH); tcpscope,
+        // like tshark, does not verify checksums and sees an unanswered SYN.
+        ("zeek-tcp-syn-bad.pcap", "conn_state") => ours == "S0",
+        ("zeek-tcp-syn-bad.pcap", "history") => ours == "S",
+        // Zeek flips a connection that starts with a SYN-ACK ("^h..."), except when the
+        // SYN follows (here it gives "Hs^..."): when Zeek makes that choice is not yet
+        // reproduced; the letters after the flip agree.
+        ("zeek-tcp-handshake-reorder.pcap", "history") => ours == "^hSADadFf",
+        // Zeek's reassembler reports content gaps ("G", "g") where every byte was captured,
+        // and counts one more responder retransmission before the FIN; both depend on
+        // Zeek's reassembly internals, not on the segments.
+        ("zeek-tcp-retransmit-fast009.pcap", "history") => ours == "ShADadtR",
+        ("zeek-pppoe-over-qinq.pcap", "history") => ours == "ShADdtaTTFft",
+        _ => false,
+    }
+}
+
+/// conn_state and history of every Zeek row. Measured: conn_state 63 of 64 rows (the bad
+/// checksum), history 65 of 69 rows (the four known differences).
+#[test]
+fn conn_state_and_history_agree_with_zeek() {
+    let mut problems = Vec::new();
+    let (mut states, mut states_ok, mut hists, mut hists_ok) = (0, 0, 0, 0);
+    for name in captures() {
+        let lines = replay_json(&corpus().join("pcaps").join(&name), &[]);
+        let conns = of_type(&lines, "connection");
+        for row in tsv(&corpus().join("expected").join(format!("{name}.tsv"))) {
+            if row["source"] != "zeek" {
+                continue;
+            }
+            let candidates: Vec<&Value> = if row["orig_h"] == "-" {
+                conns.clone()
+            } else {
+                let (c, s) = (
+                    endpoint(&row["orig_h"], &row["orig_p"]),
+                    endpoint(&row["resp_h"], &row["resp_p"]),
+                );
+                conns
+                    .iter()
+                    .copied()
+                    .filter(|v| {
+                        (v["client"] == c.as_str() && v["server"] == s.as_str())
+                            || (v["client"] == s.as_str() && v["server"] == c.as_str())
+                    })
+                    .collect()
+            };
+            for (field, count, ok) in [
+                ("conn_state", &mut states, &mut states_ok),
+                ("history", &mut hists, &mut hists_ok),
+            ] {
+                let want = &row[field];
+                if want == "-" {
+                    continue;
+                }
+                *count += 1;
+                let ours: Vec<&str> = candidates
+                    .iter()
+                    .map(|c| c[field].as_str().unwrap())
+                    .collect();
+                if ours.contains(&want.as_str()) {
+                    *ok += 1;
+                } else if !ours.iter().any(|o| known_zeek_difference(&name, field, o)) {
+                    problems.push(format!("{name}: {field} Zeek {want}, ours {ours:?}"));
+                }
+            }
+        }
+    }
+    eprintln!("conn_state: {states_ok} of {states} Zeek rows; history: {hists_ok} of {hists}");
+    assert!(
+        states >= 60 && hists >= 65,
+        "{states} states, {hists} histories"
+    );
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}

@@ -4,7 +4,7 @@
 use super::escape::{escape_payload, escape_text, Encoding};
 use super::Render;
 use crate::decode::TcpOptions;
-use crate::event::{CaptureSummary, ConnSummary, Event, Notice, Origin, SegmentEvent};
+use crate::event::{CaptureSummary, ConnSummary, Event, Notice, Origin, RttStats, SegmentEvent};
 use crate::lang::{self, Lang};
 use crate::track::TcpState;
 use serde::Serialize;
@@ -96,6 +96,43 @@ struct JsonSegment {
     notes: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     payload: Option<String>,
+    analysis: Vec<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    dup_ack_num: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ack_rtt: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bytes_in_flight: Option<u32>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    sack_rel: Vec<[u32; 2]>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    dsack: bool,
+}
+
+#[derive(Serialize)]
+struct RttJson {
+    min: Option<f64>,
+    avg: Option<f64>,
+    max: Option<f64>,
+    samples: u64,
+}
+
+impl From<&RttStats> for RttJson {
+    fn from(r: &RttStats) -> Self {
+        let some = r.samples > 0;
+        RttJson {
+            min: some.then(|| micros(r.min)),
+            avg: r.avg().map(micros),
+            max: some.then(|| micros(r.max)),
+            samples: r.samples,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct RttPerDir {
+    c2s: RttJson,
+    s2c: RttJson,
 }
 
 #[derive(Serialize)]
@@ -124,6 +161,12 @@ struct JsonConnection {
     server_state: TcpState,
     client_path: Vec<TcpState>,
     server_path: Vec<TcpState>,
+    conn_state: &'static str,
+    history: String,
+    irtt: Option<f64>,
+    rtt: RttPerDir,
+    retransmitted_bytes: PerDirJson,
+    max_in_flight: PerDirJson,
 }
 
 #[derive(Serialize)]
@@ -244,6 +287,12 @@ impl<W: Write> JsonRenderer<W> {
                 .collect(),
             notes: s.notes.iter().map(|n| lang::note(n, self.lang)).collect(),
             payload: s.payload.as_ref().map(|p| escape_payload(p, self.encoding)),
+            analysis: s.tcp.flags.iter().map(|f| f.name()).collect(),
+            dup_ack_num: s.tcp.dup_ack_num,
+            ack_rtt: s.tcp.ack_rtt.map(micros),
+            bytes_in_flight: s.tcp.bytes_in_flight,
+            sack_rel: s.tcp.sack.iter().map(|&(l, r)| [l, r]).collect(),
+            dsack: s.tcp.dsack,
         };
         self.line(&v)
     }
@@ -273,6 +322,21 @@ impl<W: Write> JsonRenderer<W> {
             server_state: c.server_state,
             client_path: c.client_path.clone(),
             server_path: c.server_path.clone(),
+            conn_state: c.fidelity.conn_state,
+            history: c.fidelity.history.clone(),
+            irtt: c.fidelity.irtt.map(micros),
+            rtt: RttPerDir {
+                c2s: (&c.fidelity.rtt_c2s).into(),
+                s2c: (&c.fidelity.rtt_s2c).into(),
+            },
+            retransmitted_bytes: PerDirJson {
+                c2s: c.fidelity.retransmitted_bytes.c2s,
+                s2c: c.fidelity.retransmitted_bytes.s2c,
+            },
+            max_in_flight: PerDirJson {
+                c2s: c.fidelity.max_in_flight.c2s,
+                s2c: c.fidelity.max_in_flight.s2c,
+            },
         };
         self.line(&v)
     }

@@ -308,6 +308,20 @@ impl<W: Write, E: Write> LadderRenderer<W, E> {
             label.push_str(" · ");
             label.push_str(&lang::note(n, self.opts.lang));
         }
+        // Wireshark's analysis flags: a short tag each (a fast or spurious retransmission
+        // already says it is a retransmission).
+        let flags = &s.tcp.flags;
+        for f in flags {
+            use crate::event::AnalysisFlag::*;
+            if *f == Retransmission
+                && (flags.contains(&FastRetransmission) || flags.contains(&SpuriousRetransmission))
+            {
+                continue;
+            }
+            let tag = format!("[{}]", lang::analysis_tag(*f, s, self.opts.lang));
+            label.push(' ');
+            label.push_str(&tag.yellow().to_string());
+        }
         let mut line = String::new();
         if self.opts.interleave {
             line.push_str(&format!("#{:<4} ", s.conn));

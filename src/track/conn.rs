@@ -6,12 +6,14 @@
 //! a server is shown in LISTEN until it answers the SYN, because a SYN that is refused or
 //! never answered shows that nobody was listening.
 
+use super::analysis::{self, FlowAnalysis};
 use super::endpoint::{Endpoint, TcpState};
 use super::seq::SeqNum;
+use super::zeek::ZeekConn;
 use crate::decode::Segment;
 use crate::event::{
-    CloseKind, ConnSummary, Dir, Label, Note, Origin, PerDir, Side, StateChange, WaveShape,
-    WaveStep,
+    CloseKind, ConnSummary, Dir, Fidelity, Label, Note, Origin, PerDir, SegAnalysis, Side,
+    StateChange, WaveShape, WaveStep,
 };
 use crate::source::Timestamp;
 
@@ -28,6 +30,8 @@ pub struct Analysis {
     pub scaled_win: Option<u64>,
     /// This segment made the shape of the close known (for the first FIN's label).
     pub resolved: Option<WaveShape>,
+    /// Wireshark's sequence analysis of this segment.
+    pub tcp: SegAnalysis,
 }
 
 #[derive(Clone, Debug)]
@@ -50,6 +54,10 @@ pub struct Connection {
     half_close: bool,
     client_path: Vec<TcpState>,
     server_path: Vec<TcpState>,
+    /// Wireshark's per-direction sequence analysis (client's data, server's data).
+    c_flow: FlowAnalysis,
+    s_flow: FlowAnalysis,
+    zeek: ZeekConn,
 }
 
 impl Connection {
@@ -105,6 +113,9 @@ impl Connection {
             half_close: false,
             client_path: vec![client_state],
             server_path: vec![server_state],
+            c_flow: FlowAnalysis::default(),
+            s_flow: FlowAnalysis::default(),
+            zeek: ZeekConn::new(seg),
         }
     }
 
@@ -445,6 +456,21 @@ impl Connection {
             }
         }
 
+        let (fwd_base, rev_base) = match dir {
+            Dir::C2S => (self.client.base, self.server.base),
+            Dir::S2C => (self.server.base, self.client.base),
+        };
+        let cx = analysis::Context {
+            ts,
+            fwd_base: fwd_base.unwrap_or(0),
+            rev_base: rev_base.unwrap_or(0),
+        };
+        let tcp = match dir {
+            Dir::C2S => analysis::analyze(&mut self.c_flow, &mut self.s_flow, seg, cx),
+            Dir::S2C => analysis::analyze(&mut self.s_flow, &mut self.c_flow, seg, cx),
+        };
+        self.zeek.on_segment(seg);
+
         let mut changes = Vec::new();
         if self.client.state != before.0 {
             changes.push(StateChange {
@@ -471,6 +497,7 @@ impl Connection {
             notes,
             scaled_win,
             resolved,
+            tcp,
         }
     }
 
@@ -521,6 +548,21 @@ impl Connection {
             server_state: self.server.state,
             client_path: self.client_path.clone(),
             server_path: self.server_path.clone(),
+            fidelity: Fidelity {
+                conn_state: self.zeek.conn_state(),
+                history: self.zeek.history().to_string(),
+                irtt: self.handshake_rtt,
+                rtt_c2s: self.c_flow.rtt,
+                rtt_s2c: self.s_flow.rtt,
+                retransmitted_bytes: PerDir {
+                    c2s: self.c_flow.retransmitted_bytes,
+                    s2c: self.s_flow.retransmitted_bytes,
+                },
+                max_in_flight: PerDir {
+                    c2s: self.c_flow.max_in_flight,
+                    s2c: self.s_flow.max_in_flight,
+                },
+            },
         }
     }
 }

@@ -1,9 +1,11 @@
 //! track: connections keyed by their endpoints, each with two RFC 9293 state machines.
 //! Pure: no I/O, no clock (time comes from packet timestamps), no colour.
 
+mod analysis;
 mod conn;
 mod endpoint;
 mod seq;
+mod zeek;
 
 pub use conn::{Analysis, Connection};
 pub use endpoint::{Endpoint, TcpState};
@@ -134,7 +136,15 @@ impl Tracker {
             *next_id += 1;
             Connection::new(id, seg, ts)
         });
-        let analysis = conn.on_segment(seg, ts);
+        let mut analysis = conn.on_segment(seg, ts);
+        if reuse {
+            // Wireshark: a SYN with a new ISN on ports already used starts a new stream.
+            analysis
+                .tcp
+                .flags
+                .insert(0, crate::event::AnalysisFlag::ReusedPorts);
+            analysis.tcp.flags.sort();
+        }
         Tracked {
             conn: conn.id,
             rel_time: ts.since(conn.start),
