@@ -21,6 +21,10 @@ pub struct DisplayConfig {
     pub pace: Option<std::time::Duration>,
     /// Wait for Enter before each event.
     pub step: bool,
+    /// After each connection, the state diagram with its path highlighted.
+    pub states: bool,
+    /// svg, html, mermaid: at most this many connections drawn.
+    pub max_conns: usize,
 }
 
 impl DisplayConfig {
@@ -31,7 +35,9 @@ impl DisplayConfig {
         let color = match args.color {
             ColorArg::Always => true,
             ColorArg::Never => false,
-            ColorArg::Auto => stdout_tty && !no_color && args.format == Format::Ladder,
+            ColorArg::Auto => {
+                stdout_tty && !no_color && matches!(args.format, Format::Ladder | Format::Table)
+            }
         };
         let width = args.width.unwrap_or_else(|| {
             if stdout_tty {
@@ -59,6 +65,8 @@ impl DisplayConfig {
             payload: args.payload,
             pace: args.pace,
             step: args.step,
+            states: args.states,
+            max_conns: args.max_conns.max(1),
             ladder: LadderOptions {
                 lang,
                 width,

@@ -468,3 +468,110 @@ pub fn demo_timeout(after: std::time::Duration, lang: Lang) -> String {
         Lang::Zh => format!("tcpscope：演示在 {:.1} 秒后超时：仍有连接未关闭（上面是已捕获的内容）", after.as_secs_f64()),
     }
 }
+
+// --- tables, diagrams and other output formats ----------------------------------------------
+
+/// Columns of `--format table`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TableCol {
+    Conn,
+    Client,
+    Server,
+    C2sSegments,
+    C2sBytes,
+    S2cSegments,
+    S2cBytes,
+    Segments,
+    Bytes,
+    RelStart,
+    Duration,
+    Ended,
+    HandshakeRtt,
+    ClientState,
+    ServerState,
+}
+
+impl TableCol {
+    pub const ALL: [TableCol; 15] = [
+        TableCol::Conn,
+        TableCol::Client,
+        TableCol::Server,
+        TableCol::C2sSegments,
+        TableCol::C2sBytes,
+        TableCol::S2cSegments,
+        TableCol::S2cBytes,
+        TableCol::Segments,
+        TableCol::Bytes,
+        TableCol::RelStart,
+        TableCol::Duration,
+        TableCol::Ended,
+        TableCol::HandshakeRtt,
+        TableCol::ClientState,
+        TableCol::ServerState,
+    ];
+}
+
+pub fn table_col(c: TableCol, lang: Lang) -> &'static str {
+    match (c, lang) {
+        (TableCol::Conn, Lang::En) => "conn",
+        (TableCol::Conn, Lang::Zh) => "连接",
+        (TableCol::Client, Lang::En) => "client",
+        (TableCol::Client, Lang::Zh) => "客户端",
+        (TableCol::Server, Lang::En) => "server",
+        (TableCol::Server, Lang::Zh) => "服务端",
+        (TableCol::C2sSegments, Lang::En) => "c→s segs",
+        (TableCol::C2sSegments, Lang::Zh) => "客→服 段",
+        (TableCol::C2sBytes, Lang::En) => "c→s bytes",
+        (TableCol::C2sBytes, Lang::Zh) => "客→服 字节",
+        (TableCol::S2cSegments, Lang::En) => "s→c segs",
+        (TableCol::S2cSegments, Lang::Zh) => "服→客 段",
+        (TableCol::S2cBytes, Lang::En) => "s→c bytes",
+        (TableCol::S2cBytes, Lang::Zh) => "服→客 字节",
+        (TableCol::Segments, Lang::En) => "segs",
+        (TableCol::Segments, Lang::Zh) => "合计段",
+        (TableCol::Bytes, Lang::En) => "bytes",
+        (TableCol::Bytes, Lang::Zh) => "合计字节",
+        (TableCol::RelStart, Lang::En) => "rel start",
+        (TableCol::RelStart, Lang::Zh) => "相对开始",
+        (TableCol::Duration, Lang::En) => "duration",
+        (TableCol::Duration, Lang::Zh) => "持续时间",
+        (TableCol::Ended, Lang::En) => "ended",
+        (TableCol::Ended, Lang::Zh) => "结束方式",
+        (TableCol::HandshakeRtt, Lang::En) => "handshake RTT",
+        (TableCol::HandshakeRtt, Lang::Zh) => "握手 RTT",
+        (TableCol::ClientState, Lang::En) => "client state",
+        (TableCol::ClientState, Lang::Zh) => "客户端状态",
+        (TableCol::ServerState, Lang::En) => "server state",
+        (TableCol::ServerState, Lang::Zh) => "服务端状态",
+    }
+}
+
+/// How a connection ended, in a word or two (table cells).
+pub fn close_short(k: CloseKind, lang: Lang) -> &'static str {
+    match (k, lang) {
+        (CloseKind::FourWay, Lang::En) => "four-way wave",
+        (CloseKind::FourWay, Lang::Zh) => "四次挥手",
+        (CloseKind::ThreeWay, Lang::En) => "3-segment close",
+        (CloseKind::ThreeWay, Lang::Zh) => "三段关闭",
+        (CloseKind::Simultaneous, Lang::En) => "simultaneous close",
+        (CloseKind::Simultaneous, Lang::Zh) => "同时关闭",
+        (CloseKind::HalfClosed, Lang::En) => "half-closed",
+        (CloseKind::HalfClosed, Lang::Zh) => "半关闭",
+        (CloseKind::Reset, Lang::En) => "reset",
+        (CloseKind::Reset, Lang::Zh) => "被重置",
+        (CloseKind::Refused, Lang::En) => "refused",
+        (CloseKind::Refused, Lang::Zh) => "被拒绝",
+        (CloseKind::NoAnswer, Lang::En) => "no answer",
+        (CloseKind::NoAnswer, Lang::Zh) => "无应答",
+        (CloseKind::Open, Lang::En) => "open",
+        (CloseKind::Open, Lang::Zh) => "未关闭",
+    }
+}
+
+/// Appended to the close of a connection that went through a half-close.
+pub fn half_close_mark(lang: Lang) -> &'static str {
+    match lang {
+        Lang::En => " (after half-close)",
+        Lang::Zh => "（经历半关闭）",
+    }
+}

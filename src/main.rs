@@ -42,6 +42,18 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 .with_context(|| format!("demo {}", args.scenario))?;
             Ok(())
         }
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut cmd, "tcpscope", &mut io::stdout().lock());
+            Ok(())
+        }
+        Command::Man => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            let mut out = io::stdout().lock();
+            clap_mangen::Man::new(cmd).render(&mut out)?;
+            out.flush()?;
+            Ok(())
+        }
         Command::Interfaces => {
             let mut out = io::stdout().lock();
             for dev in tcpscope::source::live::interfaces().context("listing capture devices")? {

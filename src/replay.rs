@@ -5,8 +5,10 @@ use crate::cli::{Format, ReplayArgs};
 use crate::config::DisplayConfig;
 use crate::error::Error;
 use crate::event::{CaptureSummary, Event};
+use crate::render::connlog::ConnlogRenderer;
 use crate::render::json::JsonRenderer;
 use crate::render::ladder::LadderRenderer;
+use crate::render::table::{TableRenderer, TableStyle};
 use crate::render::Render;
 use crate::source::file::{FileSource, Next};
 use std::io::Write;
@@ -24,6 +26,17 @@ pub fn renderer<'a>(
             config.ladder.lang,
             config.ladder.encoding,
         )),
+        Format::Table | Format::Csv => Box::new(TableRenderer::new(
+            out,
+            err,
+            config.ladder.lang,
+            if config.format == Format::Csv {
+                TableStyle::Csv
+            } else {
+                TableStyle::Aligned
+            },
+        )),
+        Format::Connlog => Box::new(ConnlogRenderer::new(out, err, config.ladder.lang)),
     }
 }
 
