@@ -232,6 +232,12 @@ pub enum Format {
     Csv,
     /// A Zeek conn.log-style TSV.
     Connlog,
+    /// A self-contained SVG ladder.
+    Svg,
+    /// One offline HTML page: the SVG ladder and a panel with each segment's fields.
+    Html,
+    /// A Mermaid sequenceDiagram.
+    Mermaid,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]

@@ -80,6 +80,17 @@ impl DisplayConfig {
         }
     }
 
+    /// What the SVG, HTML and Mermaid renderers need.
+    pub fn picture_options(&self) -> crate::render::svg::PictureOptions {
+        crate::render::svg::PictureOptions {
+            lang: self.ladder.lang,
+            absolute_seq: self.ladder.absolute_seq,
+            encoding: self.ladder.encoding,
+            payload: self.payload,
+            max_conns: self.max_conns,
+        }
+    }
+
     pub fn analyzer_options(&self, ports: Vec<u16>, lookahead: bool) -> AnalyzerOptions {
         AnalyzerOptions {
             lookahead,

@@ -575,3 +575,69 @@ pub fn half_close_mark(lang: Lang) -> &'static str {
         Lang::Zh => "（经历半关闭）",
     }
 }
+
+/// The note under a picture that leaves connections out.
+pub fn conns_left_out(n: u64, first: u64, last: u64, lang: Lang) -> String {
+    let which = if first == last {
+        format!("{first}")
+    } else {
+        format!("{first}–{last}")
+    };
+    match lang {
+        Lang::En => format!(
+            "{n} more connection(s) not drawn (numbers {which}): use --conn N for one of them, or --max-conns"
+        ),
+        Lang::Zh => format!(
+            "另有 {n} 条连接未画出（编号 {which}）：用 --conn N 查看其中一条，或用 --max-conns 调整上限"
+        ),
+    }
+}
+
+/// The note under a connection cut at `max` rows.
+pub fn rows_left_out(n: u64, max: usize, lang: Lang) -> String {
+    match lang {
+        Lang::En => format!("{n} more segment(s) not drawn (at most {max} per connection)"),
+        Lang::Zh => format!("另有 {n} 个报文段未画出（每条连接最多 {max} 个）"),
+    }
+}
+
+/// A phase's name (legends of pictures).
+pub fn phase_name(p: crate::event::Phase, lang: Lang) -> &'static str {
+    use crate::event::Phase;
+    match (p, lang) {
+        (Phase::Handshake, Lang::En) => "handshake",
+        (Phase::Handshake, Lang::Zh) => "握手",
+        (Phase::Data, Lang::En) => "data",
+        (Phase::Data, Lang::Zh) => "数据",
+        (Phase::Close, Lang::En) => "close",
+        (Phase::Close, Lang::Zh) => "关闭",
+        (Phase::Reset, Lang::En) => "reset",
+        (Phase::Reset, Lang::Zh) => "重置",
+        (Phase::Other, Lang::En) => "other",
+        (Phase::Other, Lang::Zh) => "其他",
+    }
+}
+
+/// Fixed words of the SVG and HTML pictures.
+#[derive(Clone, Copy, Debug)]
+pub enum PictureWord {
+    Title,
+    PanelTitle,
+    PanelHint,
+    NoConnections,
+}
+
+pub fn picture_word(w: PictureWord, lang: Lang) -> &'static str {
+    match (w, lang) {
+        (PictureWord::Title, Lang::En) => "tcpscope: TCP connection ladder",
+        (PictureWord::Title, Lang::Zh) => "tcpscope：TCP 连接时序图",
+        (PictureWord::PanelTitle, Lang::En) => "Segment fields",
+        (PictureWord::PanelTitle, Lang::Zh) => "报文段字段",
+        (PictureWord::PanelHint, Lang::En) => {
+            "Hover over a segment's arrow to see its fields; click to keep them."
+        }
+        (PictureWord::PanelHint, Lang::Zh) => "把鼠标移到报文段箭头上查看其字段；点击可固定显示。",
+        (PictureWord::NoConnections, Lang::En) => "no TCP connection in this capture",
+        (PictureWord::NoConnections, Lang::Zh) => "该抓包中没有 TCP 连接",
+    }
+}

@@ -6,8 +6,11 @@ use crate::config::DisplayConfig;
 use crate::error::Error;
 use crate::event::{CaptureSummary, Event};
 use crate::render::connlog::ConnlogRenderer;
+use crate::render::html::HtmlRenderer;
 use crate::render::json::JsonRenderer;
 use crate::render::ladder::LadderRenderer;
+use crate::render::mermaid::MermaidRenderer;
+use crate::render::svg::SvgRenderer;
 use crate::render::table::{TableRenderer, TableStyle};
 use crate::render::Render;
 use crate::source::file::{FileSource, Next};
@@ -37,6 +40,9 @@ pub fn renderer<'a>(
             },
         )),
         Format::Connlog => Box::new(ConnlogRenderer::new(out, err, config.ladder.lang)),
+        Format::Svg => Box::new(SvgRenderer::new(out, err, config.picture_options())),
+        Format::Html => Box::new(HtmlRenderer::new(out, err, config.picture_options())),
+        Format::Mermaid => Box::new(MermaidRenderer::new(out, err, config.picture_options())),
     }
 }
 

@@ -163,3 +163,242 @@ fn completions_and_man_page() {
     );
     assert!(man.contains(".SH NAME") && man.contains("replay"));
 }
+
+fn xml(text: &str, what: &str) -> usize {
+    let doc = roxmltree::Document::parse_with_options(
+        text,
+        roxmltree::ParsingOptions {
+            allow_dtd: true,
+            ..Default::default()
+        },
+    )
+    .unwrap_or_else(|e| panic!("{what} is not well-formed XML: {e}"));
+    doc.descendants()
+        .filter(|n| n.attribute("class").is_some_and(|c| c.starts_with("seg ")))
+        .count()
+}
+
+#[test]
+fn svg_and_html_parse_as_xml_with_one_arrow_per_segment() {
+    for file in captures() {
+        let segments = of_type(&replay_json(&file, &[]), "segment").len();
+        for lang in ["en", "zh"] {
+            let name = format!("{} {lang}", file.display());
+            let svg = replay(&file, &["--format", "svg", "--payload", "--lang", lang]);
+            assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
+            assert_eq!(xml(&svg, &name), segments, "{name}");
+            let html = replay(&file, &["--format", "html", "--payload", "--lang", lang]);
+            assert!(html.starts_with("<!DOCTYPE html>"));
+            assert!(
+                !html.contains("http://") || !html.contains("src=\"http"),
+                "offline"
+            );
+            assert_eq!(xml(&html, &name), segments, "{name}");
+            // The panel's data: one object per segment, parsed back with serde.
+            let start = html.find("id=\"tcpscope-data\">").unwrap() + 19;
+            let end = start + html[start..].find("</script>").unwrap();
+            let data: Vec<serde_json::Value> = serde_json::from_str(&html[start..end]).unwrap();
+            assert_eq!(data.len(), segments);
+            assert!(data
+                .iter()
+                .all(|d| d["frame"].is_u64() && d["label"].is_string()));
+        }
+    }
+    let zh = replay(&sample("echo.pcap"), &["--format", "svg", "--lang", "zh"]);
+    assert!(
+        zh.contains("三次握手 1/3") && zh.contains("客户端"),
+        "Chinese labels"
+    );
+    let en = replay(&sample("echo.pcap"), &["--format", "html", "--lang", "en"]);
+    assert!(en.contains("handshake 1/3") && en.contains("Segment fields"));
+}
+
+/// Every line is a statement Mermaid's sequenceDiagram grammar knows.
+fn check_mermaid(text: &str) {
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("sequenceDiagram"));
+    let mut depth = 0i32;
+    let participants: Vec<String> = text
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("participant "))
+        .map(|p| p.split(" as ").next().unwrap().to_string())
+        .collect();
+    let known = |p: &str| participants.iter().any(|q| q == p);
+    for line in lines {
+        let l = line.trim();
+        if l.is_empty() || l.starts_with("%%") {
+            continue;
+        }
+        if let Some(rest) = l.strip_prefix("participant ") {
+            assert!(rest.contains(" as "), "{l}");
+        } else if l.starts_with("rect rgb(") {
+            depth += 1;
+        } else if l == "end" {
+            depth -= 1;
+            assert!(depth >= 0, "unbalanced end");
+        } else if let Some(rest) = l.strip_prefix("Note ") {
+            let (place, _) = rest.split_once(": ").expect("note text");
+            let who = place
+                .strip_prefix("left of ")
+                .or_else(|| place.strip_prefix("right of "))
+                .or_else(|| place.strip_prefix("over "))
+                .expect("note placement");
+            assert!(who.split(',').all(known), "{l}");
+        } else {
+            let (head, msg) = l.split_once(": ").unwrap_or_else(|| panic!("message: {l}"));
+            let (from, to) = head
+                .split_once("->>")
+                .or_else(|| head.split_once("-x"))
+                .unwrap_or_else(|| panic!("arrow: {l}"));
+            assert!(known(from) && known(to), "{l}");
+            assert!(!msg.contains(';') || msg.contains("#59;"), "{l}");
+        }
+        assert!(!l.contains('\t') && !l.contains('<'), "{l}");
+    }
+    assert_eq!(depth, 0, "every rect ends");
+}
+
+#[test]
+fn mermaid_follows_the_sequence_diagram_grammar() {
+    for file in captures() {
+        for lang in ["en", "zh"] {
+            let text = replay(&file, &["--format", "mermaid", "--lang", lang]);
+            check_mermaid(&text);
+            let segments = of_type(&replay_json(&file, &[]), "segment").len();
+            let arrows = text
+                .lines()
+                .filter(|l| l.contains("->>") || l.contains("-x"))
+                .count();
+            assert_eq!(arrows, segments, "{}", file.display());
+        }
+    }
+}
+
+#[test]
+fn json_lines_all_parse_and_carry_the_schema_version() {
+    for file in captures() {
+        let lines = replay_json(&file, &["--payload"]);
+        let capture = of_type(&lines, "capture");
+        assert_eq!(capture.len(), 1);
+        assert_eq!(capture[0]["schema"], tcpscope::render::json::SCHEMA_VERSION);
+    }
+}
+
+/// The compatibility promise: fields are only added. These fields (the README's table) must
+/// stay, with these JSON types; new ones may appear.
+#[test]
+fn json_schema_keeps_its_documented_fields() {
+    let lines = replay_json(&sample("echo.pcap"), &["--payload"]);
+    let has = |kind: &str, fields: &[(&str, &str)]| {
+        for v in of_type(&lines, kind) {
+            for (f, t) in fields {
+                let x = &v[*f];
+                let ok = match *t {
+                    "u" => x.is_u64(),
+                    "f" => x.is_f64() || x.is_u64(),
+                    "s" => x.is_string(),
+                    "a" => x.is_array(),
+                    "o" => x.is_object(),
+                    "b" => x.is_boolean(),
+                    "f?" => x.is_null() || x.is_number(),
+                    "s?" => x.is_null() || x.is_string(),
+                    _ => unreachable!(),
+                };
+                assert!(ok, "{kind}.{f} should be {t}: {v}");
+            }
+        }
+    };
+    has(
+        "segment",
+        &[
+            ("conn", "u"),
+            ("frame", "u"),
+            ("ts", "f"),
+            ("rel_time", "f"),
+            ("src", "s"),
+            ("dst", "s"),
+            ("dir", "s"),
+            ("flags", "a"),
+            ("seq", "u"),
+            ("ack", "u"),
+            ("rel_seq", "u"),
+            ("rel_ack", "u"),
+            ("len", "u"),
+            ("win", "u"),
+            ("win_scaled", "f?"),
+            ("options", "o"),
+            ("phase", "s"),
+            ("label", "s"),
+            ("client_state", "s"),
+            ("server_state", "s"),
+            ("state_changes", "a"),
+            ("notes", "a"),
+        ],
+    );
+    has(
+        "connection",
+        &[
+            ("conn", "u"),
+            ("client", "s"),
+            ("server", "s"),
+            ("start", "f"),
+            ("duration", "f"),
+            ("segments", "o"),
+            ("bytes", "o"),
+            ("handshake_rtt", "f?"),
+            ("close", "s"),
+            ("half_close", "b"),
+            ("closed_by", "s?"),
+            ("origin", "s"),
+            ("client_state", "s"),
+            ("server_state", "s"),
+            ("client_path", "a"),
+            ("server_path", "a"),
+        ],
+    );
+    has(
+        "capture",
+        &[
+            ("schema", "u"),
+            ("frames", "u"),
+            ("tcp_segments", "u"),
+            ("filtered_out", "u"),
+            ("not_ip", "u"),
+            ("not_tcp", "u"),
+            ("fragments", "u"),
+            ("malformed", "u"),
+            ("connections", "u"),
+        ],
+    );
+}
+
+#[test]
+fn hostile_payload_cannot_break_out_of_svg_html_or_mermaid() {
+    let evil = b"</text></svg><script>alert(1)</script>&#x3c;\x1b[31m;#%%";
+    let path = temp_file("evil.pcap", &pcap_bytes(1, &exchange(evil)));
+    for format in ["svg", "html"] {
+        let text = replay(&path, &["--format", format, "--payload"]);
+        xml(&text, format);
+        assert!(!text.contains("<script>alert"), "{format}");
+        assert!(!text.contains('\x1b'), "{format}");
+    }
+    let text = replay(&path, &["--format", "mermaid", "--payload"]);
+    check_mermaid(&text);
+}
+
+#[test]
+fn pictures_of_long_captures_say_what_was_left_out() {
+    let file = sample("concurrent.pcap");
+    let svg = replay(&file, &["--format", "svg", "--max-conns", "1"]);
+    assert!(
+        svg.contains("2 more connection(s) not drawn (numbers 1–2)"),
+        "{svg}"
+    );
+    let one = replay(&file, &["--format", "mermaid", "--conn", "2"]);
+    assert!(one.contains("participant C2") && !one.contains("participant C0"));
+    let zh = replay(
+        &file,
+        &["--format", "mermaid", "--max-conns", "2", "--lang", "zh"],
+    );
+    assert!(zh.contains("另有 1 条连接未画出（编号 2）"), "{zh}");
+}

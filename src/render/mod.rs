@@ -1,9 +1,13 @@
 //! render: events → text. Renderers take any `io::Write`, so tests render into a `Vec<u8>`.
 
 pub mod connlog;
+pub mod diagram;
 pub mod escape;
+pub mod html;
 pub mod json;
 pub mod ladder;
+pub mod mermaid;
+pub mod svg;
 pub mod table;
 
 use crate::event::Event;
