@@ -641,3 +641,16 @@ pub fn picture_word(w: PictureWord, lang: Lang) -> &'static str {
         (PictureWord::NoConnections, Lang::Zh) => "该抓包中没有 TCP 连接",
     }
 }
+
+/// The packet comment of a segment in `--write-annotated` pcapng files.
+pub fn frame_comment(s: &SegmentEvent, lang: Lang) -> String {
+    let mut text = format!(
+        "tcpscope #{}: {}",
+        s.conn,
+        crate::render::svg::annotation(s, lang)
+    );
+    for c in &s.changes {
+        text.push_str(&format!(" · {} → {}", side(c.side, lang), c.to.name()));
+    }
+    text
+}

@@ -14,6 +14,7 @@ pub mod error;
 pub mod event;
 pub mod lang;
 pub mod live;
+pub mod pcapng;
 pub mod render;
 pub mod replay;
 pub mod source;

@@ -85,7 +85,16 @@ pub fn run<'a>(
     if paced {
         render = Box::new(crate::render::Paced::new(render, config.pace, config.step));
     }
-    let mut sink = |ev: Event| deliver(config, render.as_mut(), ev);
+    // --write-annotated: each segment's label, by frame, for the pcapng copy.
+    let mut comments = std::collections::HashMap::new();
+    let annotate = args.write_annotated.is_some();
+    let lang = config.ladder.lang;
+    let mut sink = |ev: Event| {
+        if let (true, Event::Segment(s)) = (annotate, &ev) {
+            comments.insert(s.frame, crate::lang::frame_comment(s, lang));
+        }
+        deliver(config, render.as_mut(), ev)
+    };
     loop {
         match source.next_frame() {
             Ok(Next::Frame(frame)) => analyzer.push(&frame, &mut sink)?,
@@ -104,5 +113,8 @@ pub fn run<'a>(
     }
     let summary = analyzer.finish(&mut sink)?;
     render.finish()?;
+    if let Some(output) = &args.write_annotated {
+        crate::pcapng::write_annotated(&args.file, output, &comments)?;
+    }
     Ok(summary)
 }

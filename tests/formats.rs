@@ -402,3 +402,78 @@ fn pictures_of_long_captures_say_what_was_left_out() {
     );
     assert!(zh.contains("另有 1 条连接未画出（编号 2）"), "{zh}");
 }
+
+fn annotated(file: &std::path::Path, lang: &str) -> (PathBuf, Vec<serde_json::Value>) {
+    let out = temp_file(
+        &format!(
+            "{}.{lang}.annotated.pcapng",
+            file.file_name().unwrap().to_str().unwrap()
+        ),
+        b"",
+    );
+    let json = replay_json(
+        file,
+        &["--lang", lang, "--write-annotated", out.to_str().unwrap()],
+    );
+    (out, json)
+}
+
+#[test]
+fn annotated_pcapng_reads_back_with_the_same_segments() {
+    for file in captures() {
+        let (out, before) = annotated(&file, "en");
+        let after = replay_json(&out, &[]);
+        let strip = |v: &[serde_json::Value]| -> Vec<(u64, u64, u64)> {
+            of_type(v, "segment")
+                .iter()
+                .map(|s| {
+                    (
+                        s["frame"].as_u64().unwrap(),
+                        s["seq"].as_u64().unwrap(),
+                        (s["ts"].as_f64().unwrap() * 1e6).round() as u64,
+                    )
+                })
+                .collect()
+        };
+        assert_eq!(strip(&before), strip(&after), "{}", file.display());
+        let bytes = std::fs::read(&out).unwrap();
+        assert_eq!(&bytes[..4], &[0x0a, 0x0d, 0x0d, 0x0a], "pcapng");
+    }
+}
+
+#[test]
+fn tshark_shows_the_labels_as_frame_comments() {
+    if std::process::Command::new("tshark")
+        .arg("-v")
+        .output()
+        .is_err()
+    {
+        eprintln!(
+            "SKIPPED: tshark is not installed; the pcapng comments were not checked by tshark"
+        );
+        return;
+    }
+    for lang in ["en", "zh"] {
+        let (out, json) = annotated(&sample("half-close.pcap"), lang);
+        let tshark = std::process::Command::new("tshark")
+            .args([
+                "-r",
+                out.to_str().unwrap(),
+                "-T",
+                "fields",
+                "-e",
+                "frame.comment",
+            ])
+            .output()
+            .unwrap();
+        assert!(tshark.status.success(), "{}", stderr(&tshark));
+        let comments = String::from_utf8(tshark.stdout).unwrap();
+        let segments = of_type(&json, "segment");
+        assert_eq!(comments.lines().count(), segments.len());
+        for (line, seg) in comments.lines().zip(&segments) {
+            let label = seg["label"].as_str().unwrap();
+            assert!(line.starts_with("tcpscope #0: "), "{line}");
+            assert!(line.contains(label), "{line} should carry {label}");
+        }
+    }
+}
