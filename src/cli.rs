@@ -28,6 +28,9 @@ pub enum Command {
     /// A built-in client and server talk on loopback while tcpscope captures them, with the
     /// applications' own socket calls on the ladder (no root needed).
     Demo(DemoArgs),
+    /// Print the RFC 9293 TCP state diagram (replay FILE --conn N --states highlights the
+    /// path a connection took).
+    States(StatesArgs),
     /// Print a shell completion script (bash, zsh, fish, ...) for tcpscope.
     Completions {
         /// The shell.

@@ -654,3 +654,92 @@ pub fn frame_comment(s: &SegmentEvent, lang: Lang) -> String {
     }
     text
 }
+
+// --- the state diagram ----------------------------------------------------------------------
+
+pub fn states_title(lang: Lang) -> &'static str {
+    match lang {
+        Lang::En => "TCP connection states (RFC 9293, section 3.3.2)",
+        Lang::Zh => "TCP 连接状态图（RFC 9293 第 3.3.2 节）",
+    }
+}
+
+pub fn states_title_conn(conn: u64, lang: Lang) -> String {
+    match lang {
+        Lang::En => format!("TCP connection states (RFC 9293): the path of connection {conn}"),
+        Lang::Zh => format!("TCP 连接状态图（RFC 9293）：连接 {conn} 经过的路径"),
+    }
+}
+
+pub fn any_state(lang: Lang) -> &'static str {
+    match lang {
+        Lang::En => "any state",
+        Lang::Zh => "任意状态",
+    }
+}
+
+pub fn not_in_figure(lang: Lang) -> &'static str {
+    match lang {
+        Lang::En => "a transition the figure does not draw",
+        Lang::Zh => "图中未画出的状态转换",
+    }
+}
+
+pub fn states_legend(color: bool, lang: Lang) -> &'static str {
+    match (color, lang) {
+        (true, Lang::En) => "cyan: the client's path · magenta: the server's · yellow: both",
+        (true, Lang::Zh) => "青色：客户端的路径 · 品红：服务端的路径 · 黄色：双方都经过",
+        (false, Lang::En) => {
+            "*: a state or transition this connection went through ([client], [server])"
+        }
+        (false, Lang::Zh) => "*：该连接经过的状态或状态转换（[客户端]、[服务端]）",
+    }
+}
+
+/// The event / action of transition `n` of the state diagram.
+pub fn transition_event(n: u8, lang: Lang) -> &'static str {
+    match (n, lang) {
+        (1, Lang::En) => "passive OPEN (listen) / create TCB",
+        (1, Lang::Zh) => "被动打开（listen）/ 创建 TCB",
+        (2, Lang::En) => "active OPEN (connect) / snd SYN",
+        (2, Lang::Zh) => "主动打开（connect）/ 发送 SYN",
+        (3, Lang::En) => "rcv SYN / snd SYN,ACK",
+        (3, Lang::Zh) => "收到 SYN / 发送 SYN,ACK",
+        (4, Lang::En) => "SEND / snd SYN",
+        (4, Lang::Zh) => "应用发送数据 / 发送 SYN",
+        (5, Lang::En) => "rcv SYN (simultaneous open) / snd SYN,ACK",
+        (5, Lang::Zh) => "收到 SYN（同时打开）/ 发送 SYN,ACK",
+        (6, Lang::En) => "rcv SYN,ACK / snd ACK",
+        (6, Lang::Zh) => "收到 SYN,ACK / 发送 ACK",
+        (7, Lang::En) => "rcv ACK of SYN / x",
+        (7, Lang::Zh) => "收到对 SYN 的 ACK / 无",
+        (8, Lang::En) => "CLOSE / snd FIN",
+        (8, Lang::Zh) => "关闭（close）/ 发送 FIN",
+        (9, Lang::En) => "rcv RST (passive open) / x",
+        (9, Lang::Zh) => "收到 RST（被动打开）/ 无",
+        (10, Lang::En) => "CLOSE / snd FIN",
+        (10, Lang::Zh) => "关闭（close）/ 发送 FIN",
+        (11, Lang::En) => "rcv FIN / snd ACK",
+        (11, Lang::Zh) => "收到 FIN / 发送 ACK",
+        (12, Lang::En) => "rcv ACK of FIN / x",
+        (12, Lang::Zh) => "收到对 FIN 的 ACK / 无",
+        (13, Lang::En) => "rcv FIN / snd ACK",
+        (13, Lang::Zh) => "收到 FIN / 发送 ACK",
+        (14, Lang::En) => "rcv FIN / snd ACK",
+        (14, Lang::Zh) => "收到 FIN / 发送 ACK",
+        (15, Lang::En) => "rcv ACK of FIN / x",
+        (15, Lang::Zh) => "收到对 FIN 的 ACK / 无",
+        (16, Lang::En) => "CLOSE / snd FIN",
+        (16, Lang::Zh) => "关闭（close）/ 发送 FIN",
+        (17, Lang::En) => "rcv ACK of FIN / x",
+        (17, Lang::Zh) => "收到对 FIN 的 ACK / 无",
+        (18, Lang::En) => "timeout = 2MSL / delete TCB",
+        (18, Lang::Zh) => "等待 2MSL 超时 / 删除 TCB",
+        (19, Lang::En) => "CLOSE / delete TCB",
+        (19, Lang::Zh) => "关闭（close）/ 删除 TCB",
+        (20, Lang::En) => "rcv FIN,ACK of FIN / snd ACK (not drawn)",
+        (20, Lang::Zh) => "收到携带 ACK 的 FIN / 发送 ACK（图中未画出）",
+        (_, Lang::En) => "rcv or snd RST / x (not drawn)",
+        (_, Lang::Zh) => "收到或发送 RST / 无（图中未画出）",
+    }
+}

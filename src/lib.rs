@@ -18,6 +18,7 @@ pub mod pcapng;
 pub mod render;
 pub mod replay;
 pub mod source;
+pub mod states;
 pub mod sys;
 pub mod track;
 

@@ -22,6 +22,78 @@ pub fn renderer<'a>(
     out: Box<dyn Write + 'a>,
     err: Box<dyn Write + 'a>,
 ) -> Box<dyn Render + 'a> {
+    if config.states && config.format == Format::Ladder {
+        let shared = SharedOut::new(out);
+        let inner = renderer_for(config, Box::new(shared.clone()), err);
+        return Box::new(StatesRenderer {
+            inner,
+            out: shared,
+            summaries: Vec::new(),
+            lang: config.ladder.lang,
+            color: config.color,
+        });
+    }
+    renderer_for(config, out, err)
+}
+
+/// One output shared by a renderer and the state diagrams drawn after it.
+#[derive(Clone)]
+struct SharedOut<'a>(std::rc::Rc<std::cell::RefCell<Box<dyn Write + 'a>>>);
+
+impl<'a> SharedOut<'a> {
+    fn new(out: Box<dyn Write + 'a>) -> Self {
+        SharedOut(std::rc::Rc::new(std::cell::RefCell::new(out)))
+    }
+}
+
+impl Write for SharedOut<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.borrow_mut().write(buf)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.borrow_mut().flush()
+    }
+}
+
+/// `--states`: the ladder, then the state diagram of each connection with its path
+/// highlighted.
+struct StatesRenderer<'a> {
+    inner: Box<dyn Render + 'a>,
+    out: SharedOut<'a>,
+    summaries: Vec<crate::event::ConnSummary>,
+    lang: crate::lang::Lang,
+    color: bool,
+}
+
+impl Render for StatesRenderer<'_> {
+    fn event(&mut self, ev: &Event) -> std::io::Result<()> {
+        if let Event::Connection(c) = ev {
+            self.summaries.push((**c).clone());
+        }
+        self.inner.event(ev)?;
+        if matches!(ev, Event::Capture(_)) {
+            self.inner.flush()?;
+            self.summaries.sort_by_key(|c| c.conn);
+            for c in std::mem::take(&mut self.summaries) {
+                writeln!(self.out)?;
+                crate::states::draw(&mut self.out, Some(&c), self.lang, self.color)?;
+            }
+        }
+        Ok(())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+    fn finish(&mut self) -> std::io::Result<()> {
+        self.inner.finish()
+    }
+}
+
+fn renderer_for<'a>(
+    config: &DisplayConfig,
+    out: Box<dyn Write + 'a>,
+    err: Box<dyn Write + 'a>,
+) -> Box<dyn Render + 'a> {
     match config.format {
         Format::Ladder => Box::new(LadderRenderer::new(out, err, config.ladder.clone())),
         Format::Json => Box::new(JsonRenderer::new(

@@ -477,3 +477,43 @@ fn tshark_shows_the_labels_as_frame_comments() {
         }
     }
 }
+
+#[test]
+fn state_diagram_plain_and_with_a_connection_path() {
+    for (lang, title) in [("en", "RFC 9293"), ("zh", "TCP 连接状态图")] {
+        let out = run(&["states", "--lang", lang, "--color", "never"]);
+        assert!(out.status.success());
+        let text = stdout(&out);
+        assert!(text.contains(title), "{text}");
+        for state in [
+            "LISTEN",
+            "SYN_RECEIVED",
+            "FIN_WAIT_2",
+            "CLOSING",
+            "TIME_WAIT",
+        ] {
+            assert!(text.contains(&format!("│ {state} │")), "{state}");
+        }
+        assert!(
+            !text.contains('*'),
+            "nothing highlighted without a connection"
+        );
+    }
+    let path = sample("echo.pcap");
+    let text = replay(&path, &["--conn", "0", "--states", "--color", "never"]);
+    assert!(
+        text.contains("│*FIN_WAIT_2*│") && text.contains("│ CLOSING │"),
+        "{text}"
+    );
+    assert!(text.contains("* (14) FIN_WAIT_2 → TIME_WAIT"), "{text}");
+    assert!(text.contains("[client]") && text.contains("[server]"));
+    let zh = replay(
+        &path,
+        &[
+            "--conn", "0", "--states", "--lang", "zh", "--color", "always",
+        ],
+    );
+    assert!(zh.contains("\x1b[") && zh.contains("[客户端]"), "{zh}");
+    let refused = replay(&sample("refused.pcap"), &["--states", "--color", "never"]);
+    assert!(refused.contains("* (21) any state → CLOSED"), "{refused}");
+}
