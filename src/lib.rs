@@ -15,6 +15,7 @@ pub mod event;
 pub mod lang;
 pub mod live;
 pub mod pcapng;
+pub mod progress;
 pub mod render;
 pub mod replay;
 pub mod source;

@@ -5,6 +5,7 @@ use crate::cli::{Format, ReplayArgs};
 use crate::config::DisplayConfig;
 use crate::error::Error;
 use crate::event::{CaptureSummary, Event};
+use crate::progress::Progress;
 use crate::render::connlog::ConnlogRenderer;
 use crate::render::html::HtmlRenderer;
 use crate::render::json::JsonRenderer;
@@ -14,7 +15,7 @@ use crate::render::svg::SvgRenderer;
 use crate::render::table::{TableRenderer, TableStyle};
 use crate::render::Render;
 use crate::source::file::{FileSource, Next};
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 
 /// Build the renderer a display configuration asks for.
 pub fn renderer<'a>(
@@ -147,6 +148,11 @@ pub fn run<'a>(
     err: Box<dyn Write + 'a>,
 ) -> Result<CaptureSummary, Error> {
     let mut source = FileSource::open(&args.file, args.filter.as_deref())?;
+    // A progress line when a person watches stderr and the output goes elsewhere.
+    let mut progress = (std::io::stderr().is_terminal()
+        && !std::io::stdout().is_terminal()
+        && config.format != Format::Json)
+        .then(|| Progress::new(std::io::stderr(), source.size(), config.ladder.lang));
     let mut analyzer = Analyzer::new(config.analyzer_options(args.ports.clone(), true));
     let paced = config.pace.is_some() || config.step;
     let mut config = config.clone();
@@ -168,6 +174,11 @@ pub fn run<'a>(
         deliver(config, render.as_mut(), ev)
     };
     loop {
+        if let Some(p) = progress.as_mut() {
+            if source.frames_read() % 256 == 0 {
+                p.tick(source.bytes_read(), source.frames_read());
+            }
+        }
         match source.next_frame() {
             Ok(Next::Frame(frame)) => analyzer.push(&frame, &mut sink)?,
             Ok(Next::Filtered) => analyzer.count_filtered(),
@@ -182,6 +193,9 @@ pub fn run<'a>(
             }
             Err(e) => return Err(e),
         }
+    }
+    if let Some(p) = progress.as_mut() {
+        p.finish();
     }
     let summary = analyzer.finish(&mut sink)?;
     render.finish()?;
