@@ -517,3 +517,32 @@ fn state_diagram_plain_and_with_a_connection_path() {
     let refused = replay(&sample("refused.pcap"), &["--states", "--color", "never"]);
     assert!(refused.contains("* (21) any state → CLOSED"), "{refused}");
 }
+
+/// The browser check: scripts/check-render.sh screenshots the SVG and the HTML in headless
+/// Chromium. Without chromium it says so and passes.
+#[test]
+fn svg_and_html_render_in_headless_chromium() {
+    let found = ["chromium", "chromium-browser"].iter().any(|b| {
+        std::process::Command::new("sh")
+            .args(["-c", &format!("command -v {b}")])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    });
+    if !found {
+        eprintln!("SKIPPED: chromium is not installed; the SVG/HTML were only parsed as XML, not rendered");
+        return;
+    }
+    let outdir = std::env::temp_dir().join(format!("tcpscope-render-{}", std::process::id()));
+    let out = std::process::Command::new(root().join("scripts/check-render.sh"))
+        .arg(sample("echo.pcap"))
+        .arg(&outdir)
+        .env("TCPSCOPE", env!("CARGO_BIN_EXE_tcpscope"))
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    for f in ["ladder.svg.png", "ladder.html.png"] {
+        let png = std::fs::read(outdir.join(f)).unwrap();
+        assert_eq!(&png[1..4], b"PNG", "{f}");
+    }
+}
