@@ -28,6 +28,28 @@ pub enum Command {
     /// A built-in client and server talk on loopback while tcpscope captures them, with the
     /// applications' own socket calls on the ladder (no root needed).
     Demo(DemoArgs),
+    /// Print the RFC 9293 TCP state diagram (replay FILE --conn N --states highlights the
+    /// path a connection took).
+    States(StatesArgs),
+    /// Print a shell completion script (bash, zsh, fish, ...) for tcpscope.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print tcpscope's man page (roff), e.g. `tcpscope man > tcpscope.1`.
+    Man,
+}
+
+#[derive(Args, Debug)]
+pub struct StatesArgs {
+    /// When to use colors.
+    #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
+    pub color: ColorArg,
+
+    /// Language of the labels (default from LANG).
+    #[arg(long, value_enum)]
+    pub lang: Option<LangArg>,
 }
 
 #[derive(Args, Debug)]
@@ -127,6 +149,11 @@ pub struct ReplayArgs {
     #[arg(long = "port", value_name = "P")]
     pub ports: Vec<u16>,
 
+    /// Also write the capture as pcapng with tcpscope's label of each segment as its packet
+    /// comment (Wireshark shows it as the frame comment).
+    #[arg(long, value_name = "FILE.pcapng")]
+    pub write_annotated: Option<PathBuf>,
+
     #[command(flatten)]
     pub display: DisplayArgs,
 }
@@ -194,12 +221,34 @@ pub struct DisplayArgs {
     /// early beyond it (keeps memory flat on SYN floods).
     #[arg(long, default_value_t = 100_000, value_name = "N")]
     pub max_connections: usize,
+    /// After each connection, the RFC 9293 state diagram with the states and transitions it
+    /// went through highlighted (ladder format).
+    #[arg(long)]
+    pub states: bool,
+
+    /// svg, html and mermaid: draw at most this many connections (the rest are named in a note).
+    #[arg(long, default_value_t = 20, value_name = "N")]
+    pub max_conns: usize,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
+    /// The terminal ladder diagram.
     Ladder,
+    /// JSON Lines, one event per line.
     Json,
+    /// One row per connection, aligned.
+    Table,
+    /// The table's rows as CSV.
+    Csv,
+    /// A Zeek conn.log-style TSV.
+    Connlog,
+    /// A self-contained SVG ladder.
+    Svg,
+    /// One offline HTML page: the SVG ladder and a panel with each segment's fields.
+    Html,
+    /// A Mermaid sequenceDiagram.
+    Mermaid,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]

@@ -22,6 +22,10 @@ pub struct DisplayConfig {
     /// Wait for Enter before each event.
     pub step: bool,
     pub limits: crate::track::Limits,
+    /// After each connection, the state diagram with its path highlighted.
+    pub states: bool,
+    /// svg, html, mermaid: at most this many connections drawn.
+    pub max_conns: usize,
 }
 
 impl DisplayConfig {
@@ -32,7 +36,9 @@ impl DisplayConfig {
         let color = match args.color {
             ColorArg::Always => true,
             ColorArg::Never => false,
-            ColorArg::Auto => stdout_tty && !no_color && args.format == Format::Ladder,
+            ColorArg::Auto => {
+                stdout_tty && !no_color && matches!(args.format, Format::Ladder | Format::Table)
+            }
         };
         let width = args.width.unwrap_or_else(|| {
             if stdout_tty {
@@ -65,6 +71,8 @@ impl DisplayConfig {
                 max_connections: args.max_connections.max(1),
                 ..crate::track::Limits::default()
             },
+            states: args.states,
+            max_conns: args.max_conns.max(1),
             ladder: LadderOptions {
                 lang,
                 width,
@@ -75,6 +83,17 @@ impl DisplayConfig {
                 explain: args.explain,
                 elide_data_after: None,
             },
+        }
+    }
+
+    /// What the SVG, HTML and Mermaid renderers need.
+    pub fn picture_options(&self) -> crate::render::svg::PictureOptions {
+        crate::render::svg::PictureOptions {
+            lang: self.ladder.lang,
+            absolute_seq: self.ladder.absolute_seq,
+            encoding: self.ladder.encoding,
+            payload: self.payload,
+            max_conns: self.max_conns,
         }
     }
 

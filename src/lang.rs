@@ -526,3 +526,278 @@ pub fn analysis_tag(
         },
     }
 }
+
+// --- tables, diagrams and other output formats ----------------------------------------------
+
+/// Columns of `--format table`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TableCol {
+    Conn,
+    Client,
+    Server,
+    C2sSegments,
+    C2sBytes,
+    S2cSegments,
+    S2cBytes,
+    Segments,
+    Bytes,
+    RelStart,
+    Duration,
+    Ended,
+    HandshakeRtt,
+    ClientState,
+    ServerState,
+}
+
+impl TableCol {
+    pub const ALL: [TableCol; 15] = [
+        TableCol::Conn,
+        TableCol::Client,
+        TableCol::Server,
+        TableCol::C2sSegments,
+        TableCol::C2sBytes,
+        TableCol::S2cSegments,
+        TableCol::S2cBytes,
+        TableCol::Segments,
+        TableCol::Bytes,
+        TableCol::RelStart,
+        TableCol::Duration,
+        TableCol::Ended,
+        TableCol::HandshakeRtt,
+        TableCol::ClientState,
+        TableCol::ServerState,
+    ];
+}
+
+pub fn table_col(c: TableCol, lang: Lang) -> &'static str {
+    match (c, lang) {
+        (TableCol::Conn, Lang::En) => "conn",
+        (TableCol::Conn, Lang::Zh) => "连接",
+        (TableCol::Client, Lang::En) => "client",
+        (TableCol::Client, Lang::Zh) => "客户端",
+        (TableCol::Server, Lang::En) => "server",
+        (TableCol::Server, Lang::Zh) => "服务端",
+        (TableCol::C2sSegments, Lang::En) => "c→s segs",
+        (TableCol::C2sSegments, Lang::Zh) => "客→服 段",
+        (TableCol::C2sBytes, Lang::En) => "c→s bytes",
+        (TableCol::C2sBytes, Lang::Zh) => "客→服 字节",
+        (TableCol::S2cSegments, Lang::En) => "s→c segs",
+        (TableCol::S2cSegments, Lang::Zh) => "服→客 段",
+        (TableCol::S2cBytes, Lang::En) => "s→c bytes",
+        (TableCol::S2cBytes, Lang::Zh) => "服→客 字节",
+        (TableCol::Segments, Lang::En) => "segs",
+        (TableCol::Segments, Lang::Zh) => "合计段",
+        (TableCol::Bytes, Lang::En) => "bytes",
+        (TableCol::Bytes, Lang::Zh) => "合计字节",
+        (TableCol::RelStart, Lang::En) => "rel start",
+        (TableCol::RelStart, Lang::Zh) => "相对开始",
+        (TableCol::Duration, Lang::En) => "duration",
+        (TableCol::Duration, Lang::Zh) => "持续时间",
+        (TableCol::Ended, Lang::En) => "ended",
+        (TableCol::Ended, Lang::Zh) => "结束方式",
+        (TableCol::HandshakeRtt, Lang::En) => "handshake RTT",
+        (TableCol::HandshakeRtt, Lang::Zh) => "握手 RTT",
+        (TableCol::ClientState, Lang::En) => "client state",
+        (TableCol::ClientState, Lang::Zh) => "客户端状态",
+        (TableCol::ServerState, Lang::En) => "server state",
+        (TableCol::ServerState, Lang::Zh) => "服务端状态",
+    }
+}
+
+/// How a connection ended, in a word or two (table cells).
+pub fn close_short(k: CloseKind, lang: Lang) -> &'static str {
+    match (k, lang) {
+        (CloseKind::FourWay, Lang::En) => "four-way wave",
+        (CloseKind::FourWay, Lang::Zh) => "四次挥手",
+        (CloseKind::ThreeWay, Lang::En) => "3-segment close",
+        (CloseKind::ThreeWay, Lang::Zh) => "三段关闭",
+        (CloseKind::Simultaneous, Lang::En) => "simultaneous close",
+        (CloseKind::Simultaneous, Lang::Zh) => "同时关闭",
+        (CloseKind::HalfClosed, Lang::En) => "half-closed",
+        (CloseKind::HalfClosed, Lang::Zh) => "半关闭",
+        (CloseKind::Reset, Lang::En) => "reset",
+        (CloseKind::Reset, Lang::Zh) => "被重置",
+        (CloseKind::Refused, Lang::En) => "refused",
+        (CloseKind::Refused, Lang::Zh) => "被拒绝",
+        (CloseKind::NoAnswer, Lang::En) => "no answer",
+        (CloseKind::NoAnswer, Lang::Zh) => "无应答",
+        (CloseKind::Open, Lang::En) => "open",
+        (CloseKind::Open, Lang::Zh) => "未关闭",
+    }
+}
+
+/// Appended to the close of a connection that went through a half-close.
+pub fn half_close_mark(lang: Lang) -> &'static str {
+    match lang {
+        Lang::En => " (after half-close)",
+        Lang::Zh => "（经历半关闭）",
+    }
+}
+
+/// The note under a picture that leaves connections out.
+pub fn conns_left_out(n: u64, first: u64, last: u64, lang: Lang) -> String {
+    let which = if first == last {
+        format!("{first}")
+    } else {
+        format!("{first}–{last}")
+    };
+    match lang {
+        Lang::En => format!(
+            "{n} more connection(s) not drawn (numbers {which}): use --conn N for one of them, or --max-conns"
+        ),
+        Lang::Zh => format!(
+            "另有 {n} 条连接未画出（编号 {which}）：用 --conn N 查看其中一条，或用 --max-conns 调整上限"
+        ),
+    }
+}
+
+/// The note under a connection cut at `max` rows.
+pub fn rows_left_out(n: u64, max: usize, lang: Lang) -> String {
+    match lang {
+        Lang::En => format!("{n} more segment(s) not drawn (at most {max} per connection)"),
+        Lang::Zh => format!("另有 {n} 个报文段未画出（每条连接最多 {max} 个）"),
+    }
+}
+
+/// A phase's name (legends of pictures).
+pub fn phase_name(p: crate::event::Phase, lang: Lang) -> &'static str {
+    use crate::event::Phase;
+    match (p, lang) {
+        (Phase::Handshake, Lang::En) => "handshake",
+        (Phase::Handshake, Lang::Zh) => "握手",
+        (Phase::Data, Lang::En) => "data",
+        (Phase::Data, Lang::Zh) => "数据",
+        (Phase::Close, Lang::En) => "close",
+        (Phase::Close, Lang::Zh) => "关闭",
+        (Phase::Reset, Lang::En) => "reset",
+        (Phase::Reset, Lang::Zh) => "重置",
+        (Phase::Other, Lang::En) => "other",
+        (Phase::Other, Lang::Zh) => "其他",
+    }
+}
+
+/// Fixed words of the SVG and HTML pictures.
+#[derive(Clone, Copy, Debug)]
+pub enum PictureWord {
+    Title,
+    PanelTitle,
+    PanelHint,
+    NoConnections,
+}
+
+pub fn picture_word(w: PictureWord, lang: Lang) -> &'static str {
+    match (w, lang) {
+        (PictureWord::Title, Lang::En) => "tcpscope: TCP connection ladder",
+        (PictureWord::Title, Lang::Zh) => "tcpscope：TCP 连接时序图",
+        (PictureWord::PanelTitle, Lang::En) => "Segment fields",
+        (PictureWord::PanelTitle, Lang::Zh) => "报文段字段",
+        (PictureWord::PanelHint, Lang::En) => {
+            "Hover over a segment's arrow to see its fields; click to keep them."
+        }
+        (PictureWord::PanelHint, Lang::Zh) => "把鼠标移到报文段箭头上查看其字段；点击可固定显示。",
+        (PictureWord::NoConnections, Lang::En) => "no TCP connection in this capture",
+        (PictureWord::NoConnections, Lang::Zh) => "该抓包中没有 TCP 连接",
+    }
+}
+
+/// The packet comment of a segment in `--write-annotated` pcapng files.
+pub fn frame_comment(s: &SegmentEvent, lang: Lang) -> String {
+    let mut text = format!(
+        "tcpscope #{}: {}",
+        s.conn,
+        crate::render::svg::annotation(s, lang)
+    );
+    for c in &s.changes {
+        text.push_str(&format!(" · {} → {}", side(c.side, lang), c.to.name()));
+    }
+    text
+}
+
+// --- the state diagram ----------------------------------------------------------------------
+
+pub fn states_title(lang: Lang) -> &'static str {
+    match lang {
+        Lang::En => "TCP connection states (RFC 9293, section 3.3.2)",
+        Lang::Zh => "TCP 连接状态图（RFC 9293 第 3.3.2 节）",
+    }
+}
+
+pub fn states_title_conn(conn: u64, lang: Lang) -> String {
+    match lang {
+        Lang::En => format!("TCP connection states (RFC 9293): the path of connection {conn}"),
+        Lang::Zh => format!("TCP 连接状态图（RFC 9293）：连接 {conn} 经过的路径"),
+    }
+}
+
+pub fn any_state(lang: Lang) -> &'static str {
+    match lang {
+        Lang::En => "any state",
+        Lang::Zh => "任意状态",
+    }
+}
+
+pub fn not_in_figure(lang: Lang) -> &'static str {
+    match lang {
+        Lang::En => "a transition the figure does not draw",
+        Lang::Zh => "图中未画出的状态转换",
+    }
+}
+
+pub fn states_legend(color: bool, lang: Lang) -> &'static str {
+    match (color, lang) {
+        (true, Lang::En) => "cyan: the client's path · magenta: the server's · yellow: both",
+        (true, Lang::Zh) => "青色：客户端的路径 · 品红：服务端的路径 · 黄色：双方都经过",
+        (false, Lang::En) => {
+            "*: a state or transition this connection went through ([client], [server])"
+        }
+        (false, Lang::Zh) => "*：该连接经过的状态或状态转换（[客户端]、[服务端]）",
+    }
+}
+
+/// The event / action of transition `n` of the state diagram.
+pub fn transition_event(n: u8, lang: Lang) -> &'static str {
+    match (n, lang) {
+        (1, Lang::En) => "passive OPEN (listen) / create TCB",
+        (1, Lang::Zh) => "被动打开（listen）/ 创建 TCB",
+        (2, Lang::En) => "active OPEN (connect) / snd SYN",
+        (2, Lang::Zh) => "主动打开（connect）/ 发送 SYN",
+        (3, Lang::En) => "rcv SYN / snd SYN,ACK",
+        (3, Lang::Zh) => "收到 SYN / 发送 SYN,ACK",
+        (4, Lang::En) => "SEND / snd SYN",
+        (4, Lang::Zh) => "应用发送数据 / 发送 SYN",
+        (5, Lang::En) => "rcv SYN (simultaneous open) / snd SYN,ACK",
+        (5, Lang::Zh) => "收到 SYN（同时打开）/ 发送 SYN,ACK",
+        (6, Lang::En) => "rcv SYN,ACK / snd ACK",
+        (6, Lang::Zh) => "收到 SYN,ACK / 发送 ACK",
+        (7, Lang::En) => "rcv ACK of SYN / x",
+        (7, Lang::Zh) => "收到对 SYN 的 ACK / 无",
+        (8, Lang::En) => "CLOSE / snd FIN",
+        (8, Lang::Zh) => "关闭（close）/ 发送 FIN",
+        (9, Lang::En) => "rcv RST (passive open) / x",
+        (9, Lang::Zh) => "收到 RST（被动打开）/ 无",
+        (10, Lang::En) => "CLOSE / snd FIN",
+        (10, Lang::Zh) => "关闭（close）/ 发送 FIN",
+        (11, Lang::En) => "rcv FIN / snd ACK",
+        (11, Lang::Zh) => "收到 FIN / 发送 ACK",
+        (12, Lang::En) => "rcv ACK of FIN / x",
+        (12, Lang::Zh) => "收到对 FIN 的 ACK / 无",
+        (13, Lang::En) => "rcv FIN / snd ACK",
+        (13, Lang::Zh) => "收到 FIN / 发送 ACK",
+        (14, Lang::En) => "rcv FIN / snd ACK",
+        (14, Lang::Zh) => "收到 FIN / 发送 ACK",
+        (15, Lang::En) => "rcv ACK of FIN / x",
+        (15, Lang::Zh) => "收到对 FIN 的 ACK / 无",
+        (16, Lang::En) => "CLOSE / snd FIN",
+        (16, Lang::Zh) => "关闭（close）/ 发送 FIN",
+        (17, Lang::En) => "rcv ACK of FIN / x",
+        (17, Lang::Zh) => "收到对 FIN 的 ACK / 无",
+        (18, Lang::En) => "timeout = 2MSL / delete TCB",
+        (18, Lang::Zh) => "等待 2MSL 超时 / 删除 TCB",
+        (19, Lang::En) => "CLOSE / delete TCB",
+        (19, Lang::Zh) => "关闭（close）/ 删除 TCB",
+        (20, Lang::En) => "rcv FIN,ACK of FIN / snd ACK (not drawn)",
+        (20, Lang::Zh) => "收到携带 ACK 的 FIN / 发送 ACK（图中未画出）",
+        (_, Lang::En) => "rcv or snd RST / x (not drawn)",
+        (_, Lang::Zh) => "收到或发送 RST / 无（图中未画出）",
+    }
+}

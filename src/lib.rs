@@ -14,9 +14,12 @@ pub mod error;
 pub mod event;
 pub mod lang;
 pub mod live;
+pub mod pcapng;
+pub mod progress;
 pub mod render;
 pub mod replay;
 pub mod source;
+pub mod states;
 pub mod sys;
 pub mod track;
 

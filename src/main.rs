@@ -2,7 +2,7 @@
 
 use anyhow::Context;
 use clap::Parser;
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 use tcpscope::cli::{Cli, Command};
 use tcpscope::config::DisplayConfig;
@@ -40,6 +40,35 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let err = Box::new(io::stderr());
             tcpscope::demo::run(&args, place, &config, out, err)
                 .with_context(|| format!("demo {}", args.scenario))?;
+            Ok(())
+        }
+        Command::States(args) => {
+            let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+            let color = match args.color {
+                tcpscope::cli::ColorArg::Always => true,
+                tcpscope::cli::ColorArg::Never => false,
+                tcpscope::cli::ColorArg::Auto => io::stdout().is_terminal() && !no_color,
+            };
+            colored::control::set_override(color);
+            let lang = match args.lang {
+                Some(tcpscope::cli::LangArg::En) => tcpscope::lang::Lang::En,
+                Some(tcpscope::cli::LangArg::Zh) => tcpscope::lang::Lang::Zh,
+                None => tcpscope::lang::Lang::from_env(),
+            };
+            let mut out = io::stdout().lock();
+            tcpscope::states::draw(&mut out, None, lang, color)?;
+            Ok(())
+        }
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut cmd, "tcpscope", &mut io::stdout().lock());
+            Ok(())
+        }
+        Command::Man => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            let mut out = io::stdout().lock();
+            clap_mangen::Man::new(cmd).render(&mut out)?;
+            out.flush()?;
             Ok(())
         }
         Command::Interfaces => {

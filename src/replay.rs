@@ -5,14 +5,92 @@ use crate::cli::{Format, ReplayArgs};
 use crate::config::DisplayConfig;
 use crate::error::Error;
 use crate::event::{CaptureSummary, Event};
+use crate::progress::Progress;
+use crate::render::connlog::ConnlogRenderer;
+use crate::render::html::HtmlRenderer;
 use crate::render::json::JsonRenderer;
 use crate::render::ladder::LadderRenderer;
+use crate::render::mermaid::MermaidRenderer;
+use crate::render::svg::SvgRenderer;
+use crate::render::table::{TableRenderer, TableStyle};
 use crate::render::Render;
 use crate::source::file::{FileSource, Next};
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 
 /// Build the renderer a display configuration asks for.
 pub fn renderer<'a>(
+    config: &DisplayConfig,
+    out: Box<dyn Write + 'a>,
+    err: Box<dyn Write + 'a>,
+) -> Box<dyn Render + 'a> {
+    if config.states && config.format == Format::Ladder {
+        let shared = SharedOut::new(out);
+        let inner = renderer_for(config, Box::new(shared.clone()), err);
+        return Box::new(StatesRenderer {
+            inner,
+            out: shared,
+            summaries: Vec::new(),
+            lang: config.ladder.lang,
+            color: config.color,
+        });
+    }
+    renderer_for(config, out, err)
+}
+
+/// One output shared by a renderer and the state diagrams drawn after it.
+#[derive(Clone)]
+struct SharedOut<'a>(std::rc::Rc<std::cell::RefCell<Box<dyn Write + 'a>>>);
+
+impl<'a> SharedOut<'a> {
+    fn new(out: Box<dyn Write + 'a>) -> Self {
+        SharedOut(std::rc::Rc::new(std::cell::RefCell::new(out)))
+    }
+}
+
+impl Write for SharedOut<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.borrow_mut().write(buf)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.borrow_mut().flush()
+    }
+}
+
+/// `--states`: the ladder, then the state diagram of each connection with its path
+/// highlighted.
+struct StatesRenderer<'a> {
+    inner: Box<dyn Render + 'a>,
+    out: SharedOut<'a>,
+    summaries: Vec<crate::event::ConnSummary>,
+    lang: crate::lang::Lang,
+    color: bool,
+}
+
+impl Render for StatesRenderer<'_> {
+    fn event(&mut self, ev: &Event) -> std::io::Result<()> {
+        if let Event::Connection(c) = ev {
+            self.summaries.push((**c).clone());
+        }
+        self.inner.event(ev)?;
+        if matches!(ev, Event::Capture(_)) {
+            self.inner.flush()?;
+            self.summaries.sort_by_key(|c| c.conn);
+            for c in std::mem::take(&mut self.summaries) {
+                writeln!(self.out)?;
+                crate::states::draw(&mut self.out, Some(&c), self.lang, self.color)?;
+            }
+        }
+        Ok(())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+    fn finish(&mut self) -> std::io::Result<()> {
+        self.inner.finish()
+    }
+}
+
+fn renderer_for<'a>(
     config: &DisplayConfig,
     out: Box<dyn Write + 'a>,
     err: Box<dyn Write + 'a>,
@@ -24,6 +102,20 @@ pub fn renderer<'a>(
             config.ladder.lang,
             config.ladder.encoding,
         )),
+        Format::Table | Format::Csv => Box::new(TableRenderer::new(
+            out,
+            err,
+            config.ladder.lang,
+            if config.format == Format::Csv {
+                TableStyle::Csv
+            } else {
+                TableStyle::Aligned
+            },
+        )),
+        Format::Connlog => Box::new(ConnlogRenderer::new(out, err, config.ladder.lang)),
+        Format::Svg => Box::new(SvgRenderer::new(out, err, config.picture_options())),
+        Format::Html => Box::new(HtmlRenderer::new(out, err, config.picture_options())),
+        Format::Mermaid => Box::new(MermaidRenderer::new(out, err, config.picture_options())),
     }
 }
 
@@ -56,6 +148,11 @@ pub fn run<'a>(
     err: Box<dyn Write + 'a>,
 ) -> Result<CaptureSummary, Error> {
     let mut source = FileSource::open(&args.file, args.filter.as_deref())?;
+    // A progress line when a person watches stderr and the output goes elsewhere.
+    let mut progress = (std::io::stderr().is_terminal()
+        && !std::io::stdout().is_terminal()
+        && config.format != Format::Json)
+        .then(|| Progress::new(std::io::stderr(), source.size(), config.ladder.lang));
     let mut analyzer = Analyzer::new(config.analyzer_options(args.ports.clone(), true));
     let paced = config.pace.is_some() || config.step;
     let mut config = config.clone();
@@ -66,8 +163,22 @@ pub fn run<'a>(
     if paced {
         render = Box::new(crate::render::Paced::new(render, config.pace, config.step));
     }
-    let mut sink = |ev: Event| deliver(config, render.as_mut(), ev);
+    // --write-annotated: each segment's label, by frame, for the pcapng copy.
+    let mut comments = std::collections::HashMap::new();
+    let annotate = args.write_annotated.is_some();
+    let lang = config.ladder.lang;
+    let mut sink = |ev: Event| {
+        if let (true, Event::Segment(s)) = (annotate, &ev) {
+            comments.insert(s.frame, crate::lang::frame_comment(s, lang));
+        }
+        deliver(config, render.as_mut(), ev)
+    };
     loop {
+        if let Some(p) = progress.as_mut() {
+            if source.frames_read() % 256 == 0 {
+                p.tick(source.bytes_read(), source.frames_read());
+            }
+        }
         match source.next_frame() {
             Ok(Next::Frame(frame)) => analyzer.push(&frame, &mut sink)?,
             Ok(Next::Filtered) => analyzer.count_filtered(),
@@ -83,7 +194,13 @@ pub fn run<'a>(
             Err(e) => return Err(e),
         }
     }
+    if let Some(p) = progress.as_mut() {
+        p.finish();
+    }
     let summary = analyzer.finish(&mut sink)?;
     render.finish()?;
+    if let Some(output) = &args.write_annotated {
+        crate::pcapng::write_annotated(&args.file, output, &comments)?;
+    }
     Ok(summary)
 }

@@ -269,6 +269,8 @@ pub fn run<'a>(
 
     let mut display = config.clone();
     display.ladder.interleave = true;
+    // --explain also draws the state diagram with each connection's path.
+    display.states |= display.ladder.explain;
     if scenario == Scenario::Bulk && !args.all {
         display.ladder.elide_data_after = Some(6);
     }

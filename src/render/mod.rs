@@ -1,8 +1,14 @@
 //! render: events → text. Renderers take any `io::Write`, so tests render into a `Vec<u8>`.
 
+pub mod connlog;
+pub mod diagram;
 pub mod escape;
+pub mod html;
 pub mod json;
 pub mod ladder;
+pub mod mermaid;
+pub mod svg;
+pub mod table;
 
 use crate::event::Event;
 use std::io;
@@ -66,6 +72,19 @@ impl<R: Render + ?Sized> Render for Box<R> {
     }
     fn finish(&mut self) -> io::Result<()> {
         (**self).finish()
+    }
+}
+
+/// A notice on stderr, as the ladder writes it (for renderers whose stdout is a file format).
+pub fn write_notice(
+    err: &mut dyn io::Write,
+    n: &crate::event::Notice,
+    lang: crate::lang::Lang,
+) -> io::Result<()> {
+    let msg = escape::escape_text(&n.message);
+    match lang {
+        crate::lang::Lang::En => writeln!(err, "tcpscope: notice: frame {}: {msg}", n.frame),
+        crate::lang::Lang::Zh => writeln!(err, "tcpscope: 提示：第 {} 帧：{msg}", n.frame),
     }
 }
 

@@ -14,6 +14,8 @@ pub struct FileSource {
     filter: Option<BpfProgram>,
     number: u64,
     size: u64,
+    /// Estimated bytes read: the file header, then 16 + caplen per record.
+    bytes_read: u64,
 }
 
 /// What [`FileSource::next_frame`] found.
@@ -63,6 +65,7 @@ impl FileSource {
             filter,
             number: 0,
             size: meta.len(),
+            bytes_read: 24,
         })
     }
 
@@ -77,6 +80,17 @@ impl FileSource {
     /// File size in bytes.
     pub fn size(&self) -> u64 {
         self.size
+    }
+
+    /// About how far into the file reading is (libpcap does not say): the pcap header and
+    /// 16 bytes of record header plus the captured bytes per frame.
+    pub fn bytes_read(&self) -> u64 {
+        self.bytes_read
+    }
+
+    /// Frames read so far.
+    pub fn frames_read(&self) -> u64 {
+        self.number
     }
 
     /// The next frame. A read error (a corrupt or cut record) ends the file: libpcap cannot
@@ -94,6 +108,7 @@ impl FileSource {
             }
         };
         self.number += 1;
+        self.bytes_read += 16 + u64::from(packet.header.caplen);
         if let Some(filter) = &self.filter {
             if !filter.filter(packet.data) {
                 return Ok(Next::Filtered);
