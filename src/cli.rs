@@ -124,6 +124,10 @@ pub struct LiveArgs {
     #[arg(long, short = 'c', value_name = "N")]
     pub count: Option<u64>,
 
+    /// Kernel capture buffer in MiB: bursts faster than tcpscope draws them wait here.
+    #[arg(long, default_value_t = 64, value_name = "MIB")]
+    pub buffer_size: u32,
+
     /// Stop after this long (e.g. 30s, 500ms, 2m).
     #[arg(long, value_name = "D", value_parser = crate::config::parse_duration)]
     pub duration: Option<std::time::Duration>,

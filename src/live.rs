@@ -15,6 +15,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// After a stop, packets already captured are still drawn for at most this long.
+const DRAIN_AT_MOST: Duration = Duration::from_secs(3);
+
+/// Under a steady stream of packets, output is flushed at least this often.
+const FLUSH_EVERY: Duration = Duration::from_millis(50);
+
 /// The BPF filter for `--port` and `--filter`.
 pub fn capture_filter(ports: &[u16], filter: Option<&str>) -> String {
     let ports = ports
@@ -107,7 +113,12 @@ pub fn run<'a>(
         signal_hook::flag::register(signal, Arc::clone(&stop))?;
     }
     let filter = capture_filter(&args.ports, args.filter.as_deref());
-    let mut source = LiveSource::open(&args.interface, Some(&filter), args.snaplen)?;
+    let mut source = LiveSource::open(
+        &args.interface,
+        Some(&filter),
+        args.snaplen,
+        args.buffer_size,
+    )?;
     if let Some(path) = &args.write {
         source.write_to(path)?;
     }
@@ -125,27 +136,16 @@ pub fn run<'a>(
     let mut analyzer = Analyzer::new(display.analyzer_options(Vec::new(), false));
     let mut render = renderer(&display, out, err);
     let deadline = args.duration.map(|d| Instant::now() + d);
-    // libpcap keeps waiting through its read timeouts in immediate mode: a watcher thread
-    // breaks the wait on a signal or at the deadline.
-    let finished = Arc::new(AtomicBool::new(false));
-    let watcher = {
-        let (stop, finished, breaker) =
-            (Arc::clone(&stop), Arc::clone(&finished), source.breaker());
-        std::thread::spawn(move || {
-            while !finished.load(Ordering::Relaxed) {
-                if stop.load(Ordering::Relaxed) || deadline.is_some_and(|d| Instant::now() >= d) {
-                    stop.store(true, Ordering::Relaxed);
-                    breaker.breakloop();
-                    return;
-                }
-                std::thread::sleep(Duration::from_millis(20));
-            }
-        })
-    };
     let mut packets = 0u64;
     let mut failure = None;
+    // Output is flushed whenever the capture falls idle, and at least every FLUSH_EVERY, so a
+    // segment is on screen within that time without a write per packet under load.
+    let mut last_flush = Instant::now();
     loop {
-        if stop.load(Ordering::Relaxed) || args.count.is_some_and(|c| packets >= c) {
+        if stop.load(Ordering::Relaxed)
+            || deadline.is_some_and(|d| Instant::now() >= d)
+            || args.count.is_some_and(|c| packets >= c)
+        {
             break;
         }
         match source.next_frame() {
@@ -154,9 +154,16 @@ pub fn run<'a>(
                 analyzer.push(&frame, &mut |ev: Event| {
                     deliver(&display, render.as_mut(), ev)
                 })?;
-                render.flush()?;
+                if last_flush.elapsed() >= FLUSH_EVERY {
+                    render.flush()?;
+                    last_flush = Instant::now();
+                }
             }
-            Ok(LiveNext::Idle) => {}
+            Ok(LiveNext::Idle) => {
+                render.flush()?;
+                last_flush = Instant::now();
+                source.wait(Duration::from_millis(50))?;
+            }
             Ok(LiveNext::Stopped) => break,
             // A signal can interrupt the read: that is a stop, not a failure.
             Err(_) if stop.load(Ordering::Relaxed) => break,
@@ -166,8 +173,25 @@ pub fn run<'a>(
             }
         }
     }
-    finished.store(true, Ordering::Relaxed);
-    let _ = watcher.join();
+    // What the kernel already captured is still drawn (for a short while), so that a stop
+    // under load does not silently lose the packets waiting in the buffer.
+    if failure.is_none() && args.count.is_none_or(|c| packets < c) {
+        let drain_until = Instant::now() + DRAIN_AT_MOST;
+        while Instant::now() < drain_until {
+            match source.next_frame() {
+                Ok(LiveNext::Frame(frame)) => {
+                    packets += 1;
+                    analyzer.push(&frame, &mut |ev: Event| {
+                        deliver(&display, render.as_mut(), ev)
+                    })?;
+                    if args.count.is_some_and(|c| packets >= c) {
+                        break;
+                    }
+                }
+                _ => break,
+            }
+        }
+    }
     source.flush()?;
     analyzer.set_stats(source.stats());
     let summary = analyzer.finish(&mut |ev: Event| deliver(&display, render.as_mut(), ev))?;

@@ -107,6 +107,24 @@ pub fn set_linger_zero(fd: std::os::fd::RawFd) -> io::Result<()> {
     })
 }
 
+/// Wait until `fd` is readable or `timeout` passes (poll(2)); true when readable.
+pub fn wait_readable(fd: std::os::fd::RawFd, timeout: std::time::Duration) -> io::Result<bool> {
+    let mut pfd = libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    let ms = timeout.as_millis().min(i32::MAX as u128) as libc::c_int;
+    // SAFETY: `pfd` is one valid pollfd that outlives the call; nfds is 1.
+    let ret = unsafe { libc::poll(&mut pfd, 1, ms) };
+    match ret {
+        -1 if io::Error::last_os_error().kind() == io::ErrorKind::Interrupted => Ok(false),
+        -1 => Err(io::Error::last_os_error()),
+        0 => Ok(false),
+        _ => Ok(true),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

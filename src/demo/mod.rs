@@ -202,7 +202,7 @@ pub fn run<'a>(
         (None, port)
     };
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
-    let mut source = LiveSource::open("lo", Some(&format!("tcp port {port}")), 262_144)?;
+    let mut source = LiveSource::open("lo", Some(&format!("tcp port {port}")), 262_144, 64)?;
     if let Some(path) = &args.write {
         source.write_to(path)?;
     }
@@ -228,7 +228,8 @@ pub fn run<'a>(
     };
 
     let (tx, rx) = mpsc::channel::<Msg>();
-    let breaker = source.breaker();
+    let stop_capture = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stop_flag = std::sync::Arc::clone(&stop_capture);
     let capture = {
         let tx = tx.clone();
         thread::spawn(move || {
@@ -240,7 +241,15 @@ pub fn run<'a>(
                             break;
                         }
                     }
-                    Ok(LiveNext::Idle) => {}
+                    Ok(LiveNext::Idle) => {
+                        if stop_flag.load(std::sync::atomic::Ordering::Relaxed) {
+                            break;
+                        }
+                        if let Err(e) = source.wait(Duration::from_millis(20)) {
+                            error = Some(e.to_string());
+                            break;
+                        }
+                    }
                     Ok(LiveNext::Stopped) => break,
                     Err(e) => {
                         error = Some(e.to_string());
@@ -322,7 +331,7 @@ pub fn run<'a>(
             timed_out = true;
         }
         if settled || timed_out {
-            breaker.breakloop();
+            stop_capture.store(true, std::sync::atomic::Ordering::Relaxed);
             // Keep reading until the capture thread says it is over.
             if timed_out && started.elapsed() > args.timeout + Duration::from_secs(2) {
                 break;

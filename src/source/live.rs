@@ -5,7 +5,7 @@ use super::{Frame, Timestamp};
 use crate::decode::Linktype;
 use crate::error::Error;
 use crate::event::CaptureStats;
-use pcap::{Active, BreakLoop, Capture, Device, Precision, Savefile};
+use pcap::{Active, Capture, Device, Precision, Savefile};
 use std::path::Path;
 
 /// How long one read waits before it returns to let the caller look around (ms).
@@ -24,7 +24,7 @@ pub enum LiveNext<'a> {
     Frame(Frame<'a>),
     /// Nothing arrived within the read timeout.
     Idle,
-    /// [`LiveSource::breaker`]'s handle ended the wait.
+    /// libpcap says the capture is over.
     Stopped,
 }
 
@@ -64,7 +64,12 @@ fn is_permission_problem(reason: &str) -> bool {
 impl LiveSource {
     /// Open `interface` for capture: immediate mode, `snaplen` bytes per packet, an optional
     /// BPF filter. The capture is active when this returns.
-    pub fn open(interface: &str, filter: Option<&str>, snaplen: i32) -> Result<LiveSource, Error> {
+    pub fn open(
+        interface: &str,
+        filter: Option<&str>,
+        snaplen: i32,
+        buffer_mib: u32,
+    ) -> Result<LiveSource, Error> {
         let capture_error = |reason: String| {
             if is_permission_problem(&reason) {
                 Error::Permission {
@@ -83,9 +88,14 @@ impl LiveSource {
             .immediate_mode(true)
             .snaplen(snaplen)
             .timeout(READ_TIMEOUT_MS)
-            .buffer_size(32 << 20)
+            .buffer_size(i32::try_from(u64::from(buffer_mib.max(1)) << 20).unwrap_or(i32::MAX))
             .precision(Precision::Micro);
-        let mut capture = inactive.open().map_err(|e| capture_error(e.to_string()))?;
+        // Non-blocking: an idle capture returns at once, and the caller waits on the
+        // descriptor with its own timeout (libpcap's immediate mode ignores read timeouts).
+        let mut capture = inactive
+            .open()
+            .and_then(|c| c.setnonblock())
+            .map_err(|e| capture_error(e.to_string()))?;
         let dlt = capture.get_datalink();
         let linktype = Linktype::from_dlt(dlt.0).ok_or_else(|| Error::UnsupportedLinktype {
             path: interface.into(),
@@ -125,7 +135,18 @@ impl LiveSource {
         &self.interface
     }
 
-    /// The next packet, or `Idle` after the read timeout.
+    /// After `Idle`: wait until a packet may be there, at most `timeout`.
+    pub fn wait(&self, timeout: std::time::Duration) -> Result<(), Error> {
+        let fd = std::os::fd::AsRawFd::as_raw_fd(&self.capture);
+        crate::sys::wait_readable(fd, timeout)
+            .map(|_| ())
+            .map_err(|e| Error::Capture {
+                interface: self.interface.clone(),
+                reason: e.to_string(),
+            })
+    }
+
+    /// The next packet if one is there now, else `Idle`.
     pub fn next_frame(&mut self) -> Result<LiveNext<'_>, Error> {
         match self.capture.next_packet() {
             Ok(packet) => {
@@ -151,11 +172,6 @@ impl LiveSource {
                 reason: e.to_string(),
             }),
         }
-    }
-
-    /// A handle another thread can use to end a blocked [`LiveSource::next_frame`].
-    pub fn breaker(&mut self) -> BreakLoop {
-        self.capture.breakloop_handle()
     }
 
     /// Flush the savefile so that a reader sees every packet written so far.

@@ -17,6 +17,49 @@ use crate::source::Timestamp;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 
+/// A fast hasher for connection keys (the Fx hash of rustc and Firefox). Keys come from the
+/// wire, so a hostile capture could aim at collisions; the table's size is capped
+/// (`Limits::max_connections`), which bounds what that can cost.
+#[derive(Clone, Copy, Default)]
+pub struct FxHasher(u64);
+
+impl std::hash::Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(word));
+        }
+    }
+    fn write_u8(&mut self, n: u8) {
+        self.add(u64::from(n));
+    }
+    fn write_u16(&mut self, n: u16) {
+        self.add(u64::from(n));
+    }
+    fn write_u32(&mut self, n: u32) {
+        self.add(u64::from(n));
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.add(n);
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.add(n as u64);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+impl FxHasher {
+    #[inline]
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+type FxBuild = std::hash::BuildHasherDefault<FxHasher>;
+
 /// The two endpoints in canonical order, so both directions find the same connection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct ConnKey(SocketAddr, SocketAddr);
@@ -63,8 +106,8 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            linger: 60.0,
-            attempt_timeout: 120.0,
+            linger: 5.0,
+            attempt_timeout: 10.0,
             idle_timeout: 900.0,
             max_connections: 100_000,
         }
@@ -83,7 +126,8 @@ pub struct Dropped {
 /// All connections of a capture.
 #[derive(Debug, Default)]
 pub struct Tracker {
-    conns: HashMap<ConnKey, Connection>,
+    /// Boxed: a connection is about a kilobyte, and the table moves its entries when it grows.
+    conns: HashMap<ConnKey, Box<Connection>, FxBuild>,
     next_id: u64,
     limits: Limits,
     dropped: Dropped,
@@ -134,7 +178,7 @@ impl Tracker {
         let conn = self.conns.entry(key).or_insert_with(|| {
             let id = *next_id;
             *next_id += 1;
-            Connection::new(id, seg, ts)
+            Box::new(Connection::new(id, seg, ts))
         });
         let mut analysis = conn.on_segment(seg, ts);
         if reuse {

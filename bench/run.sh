@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Benchmark kit: time tcpscope against the tools people would otherwise use, on the same
+# synthetic captures, in one run. Prints a Markdown table (median of RUNS runs, packets/s,
+# peak RSS) to stdout; bench/README.md records the results and how to read them.
+#
+#   bench/run.sh [CONNECTIONS...]        default: 10000 100000 1000000
+#   RUNS=3 BENCH_DIR=target/bench bench/run.sh 100000
+#
+# Needs: gcc and libpcap-dev (for the libpcap floor), and, when installed, tcpdump, tshark,
+# tcptrace (`apt-get install tcpdump tshark tcptrace`); missing tools are reported as n/a.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUNS=${RUNS:-3}
+DIR=${BENCH_DIR:-target/bench}
+SIZES=("$@")
+[ ${#SIZES[@]} -gt 0 ] || SIZES=(10000 100000 1000000)
+mkdir -p "$DIR"
+
+cargo build --release --quiet --bin tcpscope --example gencap
+gcc -O2 -o "$DIR/pcap_floor" bench/pcap_floor.c -lpcap
+TCPSCOPE=target/release/tcpscope
+
+# median wall time (s) and max peak RSS (KB) of RUNS runs of a command
+measure() {
+    local times=() rss=0 out
+    for _ in $(seq "$RUNS"); do
+        out=$( { /usr/bin/time -f "%e %M" bash -c "$1" > /dev/null 2>/dev/null; } 2>&1 | tail -1 )
+        times+=("${out% *}")
+        [ "${out#* }" -gt "$rss" ] && rss=${out#* }
+    done
+    printf '%s %s\n' "$(printf '%s\n' "${times[@]}" | sort -g | sed -n "$(( (RUNS + 1) / 2 ))p")" "$rss"
+}
+
+echo "| capture | packets | tool | median s | packets/s | peak RSS MB |"
+echo "|---|---:|---|---:|---:|---:|"
+for n in "${SIZES[@]}"; do
+    f="$DIR/c$n.pcap"
+    [ -f "$f" ] || target/release/examples/gencap "$f" "$n" 2> /dev/null
+    packets=$("$DIR/pcap_floor" "$f" | cut -d' ' -f1)
+    declare -a tools=(
+        "libpcap floor (pcap_next_ex only)|$DIR/pcap_floor $f"
+        "tcpscope replay --summary-only|$TCPSCOPE replay $f --summary-only"
+        "tcpscope replay --format json|$TCPSCOPE replay $f --format json"
+        "tcpscope replay (ladder)|$TCPSCOPE replay $f"
+        "tcpdump -nn -r|tcpdump -nn -r $f"
+        "tshark -q -z conv,tcp|tshark -q -z conv,tcp -r $f"
+        "tcptrace -n|tcptrace -n $f"
+    )
+    for entry in "${tools[@]}"; do
+        name=${entry%%|*}
+        cmd=${entry#*|}
+        if ! command -v "${cmd%% *}" > /dev/null; then
+            echo "| c$n | $packets | $name | n/a | n/a | n/a |"
+            continue
+        fi
+        read -r secs rss < <(measure "$cmd")
+        pps=$(awk -v p="$packets" -v s="$secs" 'BEGIN { printf "%.0f", (s > 0 ? p / s : 0) }')
+        echo "| c$n | $packets | $name | $secs | $pps | $(( rss / 1024 )) |"
+    done
+done
