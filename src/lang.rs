@@ -801,3 +801,48 @@ pub fn transition_event(n: u8, lang: Lang) -> &'static str {
         (_, Lang::Zh) => "收到或发送 RST / 无（图中未画出）",
     }
 }
+
+/// Words of the connection summary's Zeek and Wireshark figures.
+#[derive(Clone, Copy, Debug)]
+pub enum FidelityWord {
+    /// Heading of the Zeek line.
+    Zeek,
+    ConnState,
+    History,
+    /// Heading of the timing line.
+    Timing,
+    Irtt,
+    Rtt,
+    /// After a count of RTT samples.
+    Samples,
+    /// No RTT sample that way.
+    NoSamples,
+    Retransmitted,
+    MaxInFlight,
+}
+
+pub fn fidelity_word(w: FidelityWord, l: Lang) -> &'static str {
+    use FidelityWord::*;
+    match (w, l) {
+        (Zeek, Lang::En) => "zeek",
+        (Zeek, Lang::Zh) => "Zeek",
+        (ConnState, Lang::En) => "conn_state",
+        (ConnState, Lang::Zh) => "连接状态 conn_state",
+        (History, Lang::En) => "history",
+        (History, Lang::Zh) => "历史 history",
+        (Timing, Lang::En) => "timing",
+        (Timing, Lang::Zh) => "时延",
+        (Irtt, Lang::En) => "iRTT",
+        (Irtt, Lang::Zh) => "初始 RTT",
+        (Rtt, Lang::En) => "RTT min/avg/max",
+        (Rtt, Lang::Zh) => "RTT 最小/平均/最大",
+        (Samples, Lang::En) => "samples",
+        (Samples, Lang::Zh) => "个样本",
+        (NoSamples, Lang::En) => "no samples",
+        (NoSamples, Lang::Zh) => "无样本",
+        (Retransmitted, Lang::En) => "retransmitted",
+        (Retransmitted, Lang::Zh) => "重传",
+        (MaxInFlight, Lang::En) => "max in flight",
+        (MaxInFlight, Lang::Zh) => "最大在途",
+    }
+}

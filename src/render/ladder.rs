@@ -499,6 +499,7 @@ impl<W: Write, E: Write> LadderRenderer<W, E> {
             ended.push_str(&format!(" · {o}"));
         }
         writeln!(self.out, "{ended}")?;
+        self.fidelity_lines(c, &indent)?;
         let path = |p: &[TcpState]| {
             p.iter()
                 .map(|s| state_color(*s).to_string())
@@ -518,6 +519,72 @@ impl<W: Write, E: Write> LadderRenderer<W, E> {
             " ".repeat(text_width(lang::word(Word::FinalStates, l))),
             lang::side(Side::Server, l),
             path(&c.server_path)
+        )
+    }
+
+    /// Zeek's conn_state and history; iRTT, RTT each way, retransmitted bytes and the most
+    /// bytes in flight (from `ConnSummary::fidelity`).
+    fn fidelity_lines(&mut self, c: &ConnSummary, indent: &str) -> io::Result<()> {
+        use lang::FidelityWord as W;
+        let l = self.opts.lang;
+        let w = |x| lang::fidelity_word(x, l);
+        let f = &c.fidelity;
+        let (cs, sc) = (
+            format!(
+                "{}→{}",
+                lang::side(Side::Client, l),
+                lang::side(Side::Server, l)
+            ),
+            format!(
+                "{}→{}",
+                lang::side(Side::Server, l),
+                lang::side(Side::Client, l)
+            ),
+        );
+        if !f.conn_state.is_empty() {
+            writeln!(
+                self.out,
+                "{indent}{}: {} {} · {} {}",
+                w(W::Zeek).bold(),
+                w(W::ConnState),
+                f.conn_state,
+                w(W::History),
+                if f.history.is_empty() {
+                    "-"
+                } else {
+                    &f.history
+                }
+            )?;
+        }
+        let rtt = |r: &crate::event::RttStats| match r.avg() {
+            Some(avg) => format!(
+                "{}/{}/{} ({} {})",
+                fmt_secs(r.min),
+                fmt_secs(avg),
+                fmt_secs(r.max),
+                r.samples,
+                w(W::Samples)
+            ),
+            None => w(W::NoSamples).to_string(),
+        };
+        let bytes = lang::word(Word::Bytes, l);
+        let irtt = f
+            .irtt
+            .map(|r| format!("{} {} · ", w(W::Irtt), fmt_secs(r)))
+            .unwrap_or_default();
+        writeln!(
+            self.out,
+            "{indent}{}: {irtt}{} {cs} {}, {sc} {} · {} {cs} {} {bytes}, {sc} {} {bytes} · {} {cs} {} {bytes}, {sc} {} {bytes}",
+            w(W::Timing).bold(),
+            w(W::Rtt),
+            rtt(&f.rtt_c2s),
+            rtt(&f.rtt_s2c),
+            w(W::Retransmitted),
+            f.retransmitted_bytes.c2s,
+            f.retransmitted_bytes.s2c,
+            w(W::MaxInFlight),
+            f.max_in_flight.c2s,
+            f.max_in_flight.s2c,
         )
     }
 

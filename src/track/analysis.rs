@@ -56,6 +56,11 @@ pub struct FlowAnalysis {
     pub max_in_flight: u64,
     /// TSval → when this direction first sent it, on segments that occupy sequence space.
     tsvals: VecDeque<(u32, Timestamp)>,
+    /// Per connection in Wireshark (`ts_mru_syn`, `ts_first_rtt`), kept equal in both
+    /// directions here: when the latest SYN without ACK was seen, and the time from it to
+    /// the first segment with ACK and without SYN (the out-of-order threshold once known).
+    mru_syn: Option<Timestamp>,
+    first_rtt: Option<f64>,
 }
 
 impl Default for FlowAnalysis {
@@ -77,6 +82,8 @@ impl Default for FlowAnalysis {
             retransmitted_bytes: 0,
             max_in_flight: 0,
             tsvals: VecDeque::new(),
+            mru_syn: None,
+            first_rtt: None,
         }
     }
 }
@@ -233,11 +240,19 @@ pub fn analyze(
         }
         let since_dup = cx.ts.since(rev.last_ack_time);
         let since_next = cx.ts.since(fwd.next_seq_time);
-        // Wireshark uses the iRTT here only with its "calculate conversation timestamps"
-        // preference, off by default: with the default, 3 ms (the corpus agrees).
-        let ooo_thres = DEFAULT_OOO_SECS;
+        // Wireshark's threshold is the connection's first RTT (SYN to the first segment
+        // with ACK and without SYN) once it has one, else 3 ms.
+        let ooo_thres = fwd.first_rtt.unwrap_or(DEFAULT_OOO_SECS);
         let occupied = seglen.wrapping_add(u32::from(syn || fin)).wrapping_add(seq);
-        if not_advanced
+        // Wireshark 4.0 checks for a spurious retransmission (data the receiver has
+        // already acknowledged) first; a fast retransmission starts at the receiver's ACK,
+        // so the two never meet, but an acknowledged resend soon after the highest segment
+        // is spurious, not out of order (tshark 4.0.17 on tests/data/fidelity/loss-out).
+        if seglen > 0 && rev.last_ack != 0 && le(seq.wrapping_add(seglen), rev.last_ack) {
+            flags.push(SpuriousRetransmission);
+            flags.push(Retransmission);
+            retransmitted = true;
+        } else if not_advanced
             && rev.dup_ack_num >= 2
             && rev.last_ack == seq
             && since_dup < FAST_RETRANS_SECS
@@ -247,10 +262,6 @@ pub fn analyze(
             retransmitted = true;
         } else if not_advanced && since_next < ooo_thres && fwd.next_seq != occupied {
             flags.push(OutOfOrder);
-        } else if seglen > 0 && rev.last_ack != 0 && le(seq.wrapping_add(seglen), rev.last_ack) {
-            flags.push(SpuriousRetransmission);
-            flags.push(Retransmission);
-            retransmitted = true;
         } else if not_advanced {
             flags.push(Retransmission);
             retransmitted = true;
@@ -283,6 +294,22 @@ pub fn analyze(
     fwd.last_ack_time = cx.ts;
     if !syn {
         fwd.first_ack = false;
+    }
+
+    // The connection's first RTT, after the analysis of this segment, as Wireshark's
+    // dissect_tcp: from the latest SYN without ACK to the first segment with ACK and without
+    // SYN (either way). A zero delta counts as not known yet, as Wireshark's nstime_is_zero.
+    if syn && !ackf {
+        fwd.mru_syn = Some(cx.ts);
+        rev.mru_syn = Some(cx.ts);
+    } else if ackf && !syn && fwd.first_rtt.is_none() {
+        if let Some(syn_ts) = fwd.mru_syn {
+            let rtt = cx.ts.since(syn_ts);
+            if rtt != 0.0 {
+                fwd.first_rtt = Some(rtt);
+                rev.first_rtt = Some(rtt);
+            }
+        }
     }
 
     // Timestamps: remember this TSval; an echo of the peer's TSval is an RTT sample.
