@@ -155,8 +155,20 @@ pub fn run<'a>(
                     deliver(&display, render.as_mut(), ev)
                 })?;
                 render.flush()?;
+                if packets % 64 == 0 {
+                    if let Err(e) = source.flush() {
+                        failure = Some(e);
+                        break;
+                    }
+                }
             }
-            Ok(LiveNext::Idle) => {}
+            // A quiet moment: push the savefile to disk (and learn early if the disk is full).
+            Ok(LiveNext::Idle) => {
+                if let Err(e) = source.flush() {
+                    failure = Some(e);
+                    break;
+                }
+            }
             Ok(LiveNext::Stopped) => break,
             // A signal can interrupt the read: that is a stop, not a failure.
             Err(_) if stop.load(Ordering::Relaxed) => break,
@@ -168,7 +180,9 @@ pub fn run<'a>(
     }
     finished.store(true, Ordering::Relaxed);
     let _ = watcher.join();
-    source.flush()?;
+    if let Err(e) = source.flush() {
+        failure.get_or_insert(e);
+    }
     analyzer.set_stats(source.stats());
     let summary = analyzer.finish(&mut |ev: Event| deliver(&display, render.as_mut(), ev))?;
     render.finish()?;

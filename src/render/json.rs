@@ -249,7 +249,8 @@ impl<W: Write> JsonRenderer<W> {
     }
 
     fn line<T: Serialize>(&mut self, value: &T) -> io::Result<()> {
-        serde_json::to_writer(&mut self.out, value).map_err(io::Error::other)?;
+        // `From` keeps an I/O error's kind (a closed pipe must stay a closed pipe).
+        serde_json::to_writer(&mut self.out, value).map_err(io::Error::from)?;
         self.out.write_all(b"\n")
     }
 
