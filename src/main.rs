@@ -1,4 +1,5 @@
 //! The tcpscope binary: parse arguments, run, map errors to an exit code.
+#![forbid(unsafe_code)]
 
 use anyhow::Context;
 use clap::Parser;
