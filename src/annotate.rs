@@ -113,6 +113,19 @@ impl Analyzer {
             return Ok(());
         }
         self.summary.tcp_segments += 1;
+        // Damage the segment survived is also a notice, so it shows even with
+        // --summary-only (a cut by the snapshot length is expected, not damage).
+        for note in &decoded.notes {
+            if !matches!(note, decode::DecodeNote::SnaplenTruncated { .. }) {
+                self.emit(
+                    Event::Notice(Notice {
+                        frame: frame.number,
+                        message: note.to_string(),
+                    }),
+                    sink,
+                )?;
+            }
+        }
         for over in self.tracker.expire(frame.ts) {
             self.emit(Event::Connection(Box::new(over)), sink)?;
         }

@@ -51,6 +51,7 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    #[error("{0}")]
+    /// The message is in the source (shown after it in the error chain).
+    #[error("I/O error")]
     Io(#[from] std::io::Error),
 }

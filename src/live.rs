@@ -158,10 +158,22 @@ pub fn run<'a>(
                     render.flush()?;
                     last_flush = Instant::now();
                 }
+                if packets % 64 == 0 {
+                    if let Err(e) = source.flush() {
+                        failure = Some(e);
+                        break;
+                    }
+                }
             }
+            // A quiet moment: draw what came, push the savefile to disk (and learn early if
+            // the disk is full), then wait for the next packet.
             Ok(LiveNext::Idle) => {
                 render.flush()?;
                 last_flush = Instant::now();
+                if let Err(e) = source.flush() {
+                    failure = Some(e);
+                    break;
+                }
                 source.wait(Duration::from_millis(50))?;
             }
             Ok(LiveNext::Stopped) => break,
@@ -188,11 +200,17 @@ pub fn run<'a>(
                         break;
                     }
                 }
-                _ => break,
+                Err(e) => {
+                    failure = Some(e);
+                    break;
+                }
+                Ok(_) => break,
             }
         }
     }
-    source.flush()?;
+    if let Err(e) = source.flush() {
+        failure.get_or_insert(e);
+    }
     analyzer.set_stats(source.stats());
     let summary = analyzer.finish(&mut |ev: Event| deliver(&display, render.as_mut(), ev))?;
     render.finish()?;

@@ -1,4 +1,5 @@
 //! The tcpscope binary: parse arguments, run, map errors to an exit code.
+#![forbid(unsafe_code)]
 
 use anyhow::Context;
 use clap::Parser;
@@ -7,12 +8,35 @@ use std::process::ExitCode;
 use tcpscope::cli::{Cli, Command};
 use tcpscope::config::DisplayConfig;
 
+/// Standard output whose write errors say where they happened (a full disk behind `> file`),
+/// keeping their kind (a closed pipe is still recognised).
+struct Stdout(io::BufWriter<io::StdoutLock<'static>>);
+
+impl Stdout {
+    fn new() -> Stdout {
+        Stdout(io::BufWriter::with_capacity(64 * 1024, io::stdout().lock()))
+    }
+}
+
+fn stdout_error(e: io::Error) -> io::Error {
+    io::Error::new(e.kind(), format!("cannot write to standard output: {e}"))
+}
+
+impl Write for Stdout {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.write(buf).map_err(stdout_error)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush().map_err(stdout_error)
+    }
+}
+
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Replay(args) => {
             let config = DisplayConfig::from_args(&args.display);
             colored::control::set_override(config.color);
-            let out = Box::new(io::BufWriter::with_capacity(64 * 1024, io::stdout().lock()));
+            let out = Box::new(Stdout::new());
             let err = Box::new(io::stderr());
             tcpscope::replay::run(&args, &config, out, err)
                 .with_context(|| format!("replaying {}", args.file.display()))?;
@@ -21,7 +45,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Live(args) => {
             let config = DisplayConfig::from_args(&args.display);
             colored::control::set_override(config.color);
-            let out = Box::new(io::BufWriter::with_capacity(64 * 1024, io::stdout().lock()));
+            let out = Box::new(Stdout::new());
             let err = Box::new(io::stderr());
             tcpscope::live::run(&args, &config, out, err)
                 .with_context(|| format!("live capture on {}", args.interface))?;
@@ -36,7 +60,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             // Before any thread exists: a new user namespace needs a single-threaded process.
             let place = tcpscope::demo::enter(args.netns)?;
-            let out = Box::new(io::BufWriter::with_capacity(64 * 1024, io::stdout().lock()));
+            let out = Box::new(Stdout::new());
             let err = Box::new(io::stderr());
             tcpscope::demo::run(&args, place, &config, out, err)
                 .with_context(|| format!("demo {}", args.scenario))?;

@@ -162,6 +162,7 @@ fn ipv6(bytes: &[u8], offset: usize, snap_cut: bool) -> Result<IpPacket<'_>, Ski
     let mut next = pkt.get_next_header().0;
     let mut at = 40usize;
     for _ in 0..MAX_EXTENSION_HEADERS {
+        let header_at = at;
         match next {
             IPPROTO_TCP => {
                 let claimed_len = payload_len.checked_sub(at - 40).ok_or_else(|| {
@@ -231,7 +232,19 @@ fn ipv6(bytes: &[u8], offset: usize, snap_cut: bool) -> Result<IpPacket<'_>, Ski
             other => return Err(Skip::NotTcp(other)),
         }
         if at > bytes.len() {
-            return Err(truncated(Layer::Ipv6Extension, offset, at, bytes.len()));
+            if snap_cut {
+                return Err(truncated(Layer::Ipv6Extension, offset, at, bytes.len()));
+            }
+            // The frame is whole: the header's own length field overruns the packet.
+            return Err(invalid(
+                Layer::Ipv6Extension,
+                offset + header_at,
+                format!(
+                    "its length ({} bytes) runs past the end of the packet at byte {}",
+                    at - header_at,
+                    offset + bytes.len()
+                ),
+            ));
         }
     }
     Err(invalid(

@@ -249,6 +249,7 @@ impl<W: Write> JsonRenderer<W> {
     }
 
     fn line<T: Serialize>(&mut self, value: &T) -> io::Result<()> {
+        // `From` keeps an I/O error's kind (a closed pipe must stay a closed pipe).
         serde_json::to_writer(&mut self.out, value).map_err(io::Error::from)?;
         self.out.write_all(b"\n")
     }

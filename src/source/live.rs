@@ -5,7 +5,8 @@ use super::{Frame, Timestamp};
 use crate::decode::Linktype;
 use crate::error::Error;
 use crate::event::CaptureStats;
-use pcap::{Active, Capture, Device, Precision, Savefile};
+use pcap::{Active, Capture, Device, Precision};
+use std::io::Write;
 use std::path::Path;
 
 /// How long one read waits before it returns to let the caller look around (ms).
@@ -15,8 +16,102 @@ pub struct LiveSource {
     interface: String,
     capture: Capture<Active>,
     linktype: Linktype,
-    savefile: Option<Savefile>,
+    savefile: Option<SaveFile>,
+    snaplen: i32,
     number: u64,
+}
+
+/// A classic pcap file written by us rather than by libpcap's `pcap_dump`, whose buffered
+/// writes drop errors (a full disk would go unnoticed). When a write fails the file is cut
+/// back to its last complete record, so it stays valid, and the error names the file.
+struct SaveFile {
+    /// `None` once a write failed.
+    out: Option<std::io::BufWriter<std::fs::File>>,
+    path: std::path::PathBuf,
+    /// Bytes handed to the writer, and bytes known to be on disk.
+    written: u64,
+    flushed: u64,
+    /// Where each record written since the last flush ends.
+    ends: Vec<u64>,
+}
+
+impl SaveFile {
+    fn create(path: &Path, linktype: Linktype, snaplen: i32) -> std::io::Result<SaveFile> {
+        let file = std::fs::File::create(path)?;
+        let mut out = std::io::BufWriter::with_capacity(64 * 1024, file);
+        let mut header = Vec::with_capacity(24);
+        header.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
+        header.extend_from_slice(&2u16.to_le_bytes());
+        header.extend_from_slice(&4u16.to_le_bytes());
+        header.extend_from_slice(&[0; 8]);
+        header.extend_from_slice(&u32::try_from(snaplen).unwrap_or(262_144).to_le_bytes());
+        header.extend_from_slice(&(linktype.linktype_number() as u32).to_le_bytes());
+        out.write_all(&header)?;
+        out.flush()?;
+        Ok(SaveFile {
+            out: Some(out),
+            path: path.to_owned(),
+            written: 24,
+            flushed: 24,
+            ends: Vec::new(),
+        })
+    }
+
+    fn write(&mut self, header: &pcap::PacketHeader, data: &[u8]) -> Result<(), Error> {
+        let Some(out) = self.out.as_mut() else {
+            return Ok(());
+        };
+        let mut record = [0u8; 16];
+        // Seconds as the format's 32 bits (until 2106).
+        record[..4].copy_from_slice(&(header.ts.tv_sec as u32).to_le_bytes());
+        record[4..8].copy_from_slice(&(header.ts.tv_usec as u32).to_le_bytes());
+        record[8..12].copy_from_slice(&(data.len() as u32).to_le_bytes());
+        record[12..].copy_from_slice(&header.len.to_le_bytes());
+        match out.write_all(&record).and_then(|()| out.write_all(data)) {
+            Ok(()) => {
+                self.written += 16 + data.len() as u64;
+                self.ends.push(self.written);
+                Ok(())
+            }
+            Err(e) => Err(self.fail(e)),
+        }
+    }
+
+    fn flush(&mut self) -> Result<(), Error> {
+        let Some(out) = self.out.as_mut() else {
+            return Ok(());
+        };
+        match out.flush() {
+            Ok(()) => {
+                self.flushed = self.written;
+                self.ends.clear();
+                Ok(())
+            }
+            Err(e) => Err(self.fail(e)),
+        }
+    }
+
+    /// Stop writing; cut the file back to the last record that reached the disk whole.
+    fn fail(&mut self, e: std::io::Error) -> Error {
+        if let Some(out) = self.out.take() {
+            // Without flushing what is still buffered.
+            let (file, _) = out.into_parts();
+            let on_disk = file.metadata().map(|m| m.len()).unwrap_or(self.flushed);
+            let keep = self
+                .ends
+                .iter()
+                .rev()
+                .find(|&&end| end <= on_disk)
+                .copied()
+                .unwrap_or(self.flushed)
+                .min(on_disk);
+            let _ = file.set_len(keep);
+        }
+        Error::Write {
+            path: self.path.clone(),
+            reason: e.to_string(),
+        }
+    }
 }
 
 /// What [`LiveSource::next_frame`] found.
@@ -113,16 +208,18 @@ impl LiveSource {
             capture,
             linktype,
             savefile: None,
+            snaplen,
             number: 0,
         })
     }
 
     /// Also write every captured packet to `path` (pcap format).
     pub fn write_to(&mut self, path: &Path) -> Result<(), Error> {
-        let savefile = self.capture.savefile(path).map_err(|e| Error::Write {
-            path: path.to_owned(),
-            reason: e.to_string(),
-        })?;
+        let savefile =
+            SaveFile::create(path, self.linktype, self.snaplen).map_err(|e| Error::Write {
+                path: path.to_owned(),
+                reason: e.to_string(),
+            })?;
         self.savefile = Some(savefile);
         Ok(())
     }
@@ -152,7 +249,7 @@ impl LiveSource {
             Ok(packet) => {
                 self.number += 1;
                 if let Some(file) = self.savefile.as_mut() {
-                    file.write(&packet);
+                    file.write(packet.header, packet.data)?;
                 }
                 Ok(LiveNext::Frame(Frame {
                     number: self.number,
@@ -174,13 +271,11 @@ impl LiveSource {
         }
     }
 
-    /// Flush the savefile so that a reader sees every packet written so far.
+    /// Flush the savefile so that a reader sees every packet written so far. A full disk
+    /// shows here at the latest.
     pub fn flush(&mut self) -> Result<(), Error> {
         if let Some(file) = self.savefile.as_mut() {
-            file.flush().map_err(|e| Error::Write {
-                path: "capture file".into(),
-                reason: e.to_string(),
-            })?;
+            file.flush()?;
         }
         Ok(())
     }
