@@ -223,7 +223,7 @@ pub struct DisplayArgs {
 
     /// Track at most this many connections at once; the least recently active are summarised
     /// early beyond it (keeps memory flat on SYN floods).
-    #[arg(long, default_value_t = 100_000, value_name = "N")]
+    #[arg(long, default_value_t = 20_000, value_name = "N")]
     pub max_connections: usize,
     /// After each connection, the RFC 9293 state diagram with the states and transitions it
     /// went through highlighted (ladder format).

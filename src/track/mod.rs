@@ -106,10 +106,10 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            linger: 5.0,
+            linger: 2.0,
             attempt_timeout: 10.0,
             idle_timeout: 900.0,
-            max_connections: 100_000,
+            max_connections: 20_000,
         }
     }
 }
