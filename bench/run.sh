@@ -4,13 +4,14 @@
 # peak RSS) to stdout; bench/README.md records the results and how to read them.
 #
 #   bench/run.sh [CONNECTIONS...]        default: 10000 100000 1000000
-#   RUNS=3 BENCH_DIR=target/bench bench/run.sh 100000
+#   RUNS=3 LIMIT=300 BENCH_DIR=target/bench bench/run.sh 100000
 #
 # Needs: gcc and libpcap-dev (for the libpcap floor), and, when installed, tcpdump, tshark,
 # tcptrace (`apt-get install tcpdump tshark tcptrace`); missing tools are reported as n/a.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-3}
+LIMIT=${LIMIT:-300}   # seconds a tool may take on one file before it is reported as "> LIMIT"
 DIR=${BENCH_DIR:-target/bench}
 SIZES=("$@")
 [ ${#SIZES[@]} -gt 0 ] || SIZES=(10000 100000 1000000)
@@ -22,12 +23,18 @@ TCPSCOPE=target/release/tcpscope
 
 # median wall time (s) and max peak RSS (KB) of RUNS runs of a command
 measure() {
-    local times=() rss=0 out
+    local times=() rss=0 out tmp
+    tmp=$(mktemp)
     for _ in $(seq "$RUNS"); do
-        out=$( { /usr/bin/time -f "%e %M" bash -c "$1" > /dev/null 2>/dev/null; } 2>&1 | tail -1 )
+        if ! timeout "$LIMIT" /usr/bin/time -o "$tmp" -f "%e %M" bash -c "$1" > /dev/null 2>&1; then
+            # Killed at the time limit (or failed): reported as more than the limit.
+            [ -s "$tmp" ] && grep -q '^[0-9.]* [0-9]*$' "$tmp" || { echo "> $LIMIT 0"; rm -f "$tmp"; return; }
+        fi
+        out=$(tail -1 "$tmp")
         times+=("${out% *}")
         [ "${out#* }" -gt "$rss" ] && rss=${out#* }
     done
+    rm -f "$tmp"
     printf '%s %s\n' "$(printf '%s\n' "${times[@]}" | sort -g | sed -n "$(( (RUNS + 1) / 2 ))p")" "$rss"
 }
 
@@ -53,7 +60,12 @@ for n in "${SIZES[@]}"; do
             echo "| c$n | $packets | $name | n/a | n/a | n/a |"
             continue
         fi
-        read -r secs rss < <(measure "$cmd")
+        result=$(measure "$cmd")
+        if [ "${result#> }" != "$result" ]; then
+            echo "| c$n | $packets | $name | > $LIMIT | < $(( packets / LIMIT )) | n/a |"
+            continue
+        fi
+        read -r secs rss <<< "$result"
         pps=$(awk -v p="$packets" -v s="$secs" 'BEGIN { printf "%.0f", (s > 0 ? p / s : 0) }')
         echo "| c$n | $packets | $name | $secs | $pps | $(( rss / 1024 )) |"
     done

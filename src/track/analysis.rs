@@ -88,6 +88,17 @@ impl Default for FlowAnalysis {
     }
 }
 
+impl FlowAnalysis {
+    /// Give back the buffers of a finished connection (segments awaiting their ACK, sent
+    /// timestamps): only late retransmissions could still use them, and those are analysed
+    /// from the scalar state. Keeps memory flat while finished connections linger.
+    pub fn release_buffers(&mut self) {
+        self.unacked = VecDeque::new();
+        self.tsvals = VecDeque::new();
+        self.last_flags = Vec::new();
+    }
+}
+
 fn gt(a: u32, b: u32) -> bool {
     SeqNum(a) > SeqNum(b)
 }

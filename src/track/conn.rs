@@ -157,6 +157,14 @@ impl Connection {
         !self.server_sent && self.origin == Origin::Handshake && !self.rst
     }
 
+    /// A finished connection keeps only what its summary and late segments need.
+    pub fn compact(&mut self) {
+        self.c_flow.release_buffers();
+        self.s_flow.release_buffers();
+        self.client_path.shrink_to_fit();
+        self.server_path.shrink_to_fit();
+    }
+
     /// Has the close finished (both FINs acknowledged, or reset)?
     pub fn is_finished(&self) -> bool {
         self.rst || (self.client.fin_acked && self.server.fin_acked)

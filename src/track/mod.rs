@@ -181,6 +181,9 @@ impl Tracker {
             Box::new(Connection::new(id, seg, ts))
         });
         let mut analysis = conn.on_segment(seg, ts);
+        if conn.is_finished() {
+            conn.compact();
+        }
         if reuse {
             // Wireshark: a SYN with a new ISN on ports already used starts a new stream.
             analysis
