@@ -3,7 +3,6 @@
 mod common;
 
 use common::*;
-use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 
 fn one_error_line(out: &std::process::Output) -> String {
@@ -114,18 +113,8 @@ fn a_malformed_frame_in_the_middle_is_a_notice() {
 #[test]
 fn closed_pipe_is_not_an_error() {
     let corpus_file = corpus().join("pcaps/zeek-echo-connections.pcap");
-    let mut child = bin()
-        .args(["replay", corpus_file.to_str().unwrap()])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut first = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut first)
-        .unwrap();
-    // The reader goes away, as `| head -1` does.
-    let out = child.wait_with_output().unwrap();
+    // The reader goes away after one line, as `| head -1` does.
+    let (first, out) = first_line_then_close(&["replay", corpus_file.to_str().unwrap()]);
     assert!(first.starts_with("connection 0"), "{first:?}");
     assert!(out.status.success(), "exit {:?}", out.status);
     assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));

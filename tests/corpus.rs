@@ -8,23 +8,6 @@ use common::*;
 use serde_json::Value;
 use std::collections::HashMap;
 
-const FLAG_NAMES: [&str; 9] = ["FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR", "NS"];
-
-fn flag_bits(seg: &Value) -> u64 {
-    let names: Vec<&str> = seg["flags"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_str().unwrap())
-        .collect();
-    FLAG_NAMES
-        .iter()
-        .enumerate()
-        .filter(|(_, n)| names.contains(n))
-        .map(|(i, _)| 1u64 << i)
-        .sum()
-}
-
 fn captures() -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(corpus().join("pcaps"))
         .unwrap()
@@ -58,10 +41,7 @@ fn every_segment_agrees_with_tshark() {
             continue;
         }
         let lines = replay_json(&corpus().join("pcaps").join(&name), &[]);
-        let segs: HashMap<u64, &Value> = of_type(&lines, "segment")
-            .into_iter()
-            .map(|s| (s["frame"].as_u64().unwrap(), s))
-            .collect();
+        let segs = by_frame(&lines);
         let rows = tsv(&corpus()
             .join("expected")
             .join(format!("{name}.tshark-segments.tsv")));
@@ -325,24 +305,6 @@ fn ppa_lifecycle_checks() {
     );
 }
 
-const ANALYSIS_FLAGS: [&str; 15] = [
-    "retransmission",
-    "fast_retransmission",
-    "spurious_retransmission",
-    "out_of_order",
-    "lost_segment",
-    "ack_lost_segment",
-    "duplicate_ack",
-    "zero_window",
-    "zero_window_probe",
-    "zero_window_probe_ack",
-    "window_full",
-    "window_update",
-    "keep_alive",
-    "keep_alive_ack",
-    "reused_ports",
-];
-
 /// Every `tcp.analysis.*` flag of every segment, and the duplicate-ACK number, against
 /// tshark 4.0.17 (default preferences). Measured: 87,747 of 87,747 segments agree.
 #[test]
@@ -357,10 +319,7 @@ fn every_analysis_flag_agrees_with_tshark() {
             continue;
         }
         let lines = replay_json(&corpus().join("pcaps").join(&name), &[]);
-        let segs: HashMap<u64, &Value> = of_type(&lines, "segment")
-            .into_iter()
-            .map(|s| (s["frame"].as_u64().unwrap(), s))
-            .collect();
+        let segs = by_frame(&lines);
         for row in tsv(&expected) {
             compared += 1;
             let frame: u64 = row["frame.number"].parse().unwrap();

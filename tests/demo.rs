@@ -12,17 +12,7 @@ fn demo_json(scenario: &str, extra: &[&str]) -> Vec<Value> {
     args.extend_from_slice(extra);
     let out = run(&args);
     assert!(out.status.success(), "demo {scenario}: {}", stderr(&out));
-    stdout(&out)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l:?}: {e}")))
-        .collect()
-}
-
-fn labels(lines: &[Value]) -> Vec<String> {
-    of_type(lines, "segment")
-        .iter()
-        .map(|s| s["label"].as_str().unwrap().to_string())
-        .collect()
+    json_lines_of(&stdout(&out))
 }
 
 fn calls<'a>(lines: &'a [Value], side: &str, call: &str) -> Vec<&'a Value> {

@@ -7,9 +7,8 @@ mod common;
 
 use common::*;
 use serde_json::Value;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("tcpscope-faults-{}-{name}", std::process::id()));
@@ -20,6 +19,19 @@ fn scratch(name: &str) -> PathBuf {
 
 fn no_panic(err: &str) {
     assert!(!err.contains("panicked"), "{err}");
+}
+
+/// The stderr a script left in `DIR/err`, for a run whose exit status (in `DIR/status`)
+/// must be 1 and that must not have panicked.
+fn failed_without_panic(dir: &Path) -> String {
+    let err = std::fs::read_to_string(dir.join("err")).unwrap();
+    no_panic(&err);
+    assert_eq!(
+        std::fs::read_to_string(dir.join("status")).unwrap().trim(),
+        "1",
+        "{err}"
+    );
+    err
 }
 
 // ---- replay --------------------------------------------------------------------------
@@ -69,18 +81,9 @@ fn annotated_copy_to_a_full_disk_is_a_clear_error() {
 #[test]
 fn closed_pipe_on_json_output_is_not_an_error() {
     let corpus_file = corpus().join("pcaps/zeek-echo-connections.pcap");
-    let mut child = bin()
-        .args(["replay", corpus_file.to_str().unwrap(), "--format", "json"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut first = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut first)
-        .unwrap();
+    let (first, out) =
+        first_line_then_close(&["replay", corpus_file.to_str().unwrap(), "--format", "json"]);
     serde_json::from_str::<Value>(&first).expect("a whole JSON line");
-    let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(0));
     assert!(out.stderr.is_empty(), "{}", stderr(&out));
 }
@@ -206,13 +209,7 @@ echo $? > "$DIR/status-dev"
 wait
 "#,
     );
-    let err = std::fs::read_to_string(dir.join("err")).unwrap();
-    no_panic(&err);
-    assert_eq!(
-        std::fs::read_to_string(dir.join("status")).unwrap().trim(),
-        "1",
-        "{err}"
-    );
+    let err = failed_without_panic(&dir);
     assert!(
         err.contains("/small/cap.pcap: No space left on device"),
         "{err}"
@@ -356,13 +353,7 @@ set +e; wait $P; echo $? > "$DIR/status"; set -e
 wait
 "#,
     );
-    let err = std::fs::read_to_string(dir.join("err")).unwrap();
-    no_panic(&err);
-    assert_eq!(
-        std::fs::read_to_string(dir.join("status")).unwrap().trim(),
-        "1",
-        "{err}"
-    );
+    let err = failed_without_panic(&dir);
     assert!(
         err.contains("live capture on v0: cannot capture on v0")
             && err.contains("The interface disappeared"),

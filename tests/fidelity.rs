@@ -17,41 +17,6 @@ const CAPTURES: [&str; 6] = [
     "zerowindow",
 ];
 
-const ANALYSIS_FLAGS: [&str; 15] = [
-    "retransmission",
-    "fast_retransmission",
-    "spurious_retransmission",
-    "out_of_order",
-    "lost_segment",
-    "ack_lost_segment",
-    "duplicate_ack",
-    "zero_window",
-    "zero_window_probe",
-    "zero_window_probe_ack",
-    "window_full",
-    "window_update",
-    "keep_alive",
-    "keep_alive_ack",
-    "reused_ports",
-];
-
-const FLAG_NAMES: [&str; 9] = ["FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR", "NS"];
-
-fn flag_bits(seg: &Value) -> u64 {
-    let names: Vec<&str> = seg["flags"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_str().unwrap())
-        .collect();
-    FLAG_NAMES
-        .iter()
-        .enumerate()
-        .filter(|(_, n)| names.contains(n))
-        .map(|(i, _)| 1u64 << i)
-        .sum()
-}
-
 fn dir() -> std::path::PathBuf {
     root().join("tests/data/fidelity")
 }
@@ -61,13 +26,6 @@ fn load(name: &str) -> (Vec<Value>, Vec<HashMap<String, String>>) {
     let lines = replay_json(&dir().join(format!("{name}.pcap")), &[]);
     let rows = tsv(&dir().join(format!("{name}.tshark-segments.tsv")));
     (lines, rows)
-}
-
-fn by_frame(lines: &[Value]) -> HashMap<u64, &Value> {
-    of_type(lines, "segment")
-        .into_iter()
-        .map(|s| (s["frame"].as_u64().unwrap(), s))
-        .collect()
 }
 
 fn analysis(seg: &Value) -> Vec<&str> {

@@ -56,18 +56,7 @@ stop_live() {
 }
 
 fn read_lines(path: &Path) -> Vec<Value> {
-    std::fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l:?}: {e}")))
-        .collect()
-}
-
-fn labels(lines: &[Value]) -> Vec<String> {
-    of_type(lines, "segment")
-        .iter()
-        .map(|s| s["label"].as_str().unwrap().to_string())
-        .collect()
+    json_lines_of(&std::fs::read_to_string(path).unwrap())
 }
 
 #[test]

@@ -139,6 +139,18 @@ fn ipv4(bytes: &[u8], offset: usize, snap_cut: bool) -> Result<IpPacket<'_>, Ski
 /// More extension headers than this is a loop or an attack, not a packet.
 const MAX_EXTENSION_HEADERS: usize = 16;
 
+/// The first `len` bytes of the IPv6 extension header at `at`, or how far short the frame is.
+fn extension_header(bytes: &[u8], offset: usize, at: usize, len: usize) -> Result<&[u8], Skip> {
+    bytes.get(at..at + len).ok_or_else(|| {
+        truncated(
+            Layer::Ipv6Extension,
+            offset + at,
+            len,
+            bytes.len().saturating_sub(at),
+        )
+    })
+}
+
 fn ipv6(bytes: &[u8], offset: usize, snap_cut: bool) -> Result<IpPacket<'_>, Skip> {
     if bytes.len() < 40 {
         return Err(truncated(Layer::Ipv6, offset, 40, bytes.len()));
@@ -188,40 +200,19 @@ fn ipv6(bytes: &[u8], offset: usize, snap_cut: bool) -> Result<IpPacket<'_>, Ski
             }
             // Hop-by-hop, routing, destination options, mobility, HIP, shim6.
             0 | 43 | 60 | 135 | 139 | 140 => {
-                let hdr = bytes.get(at..at + 2).ok_or_else(|| {
-                    truncated(
-                        Layer::Ipv6Extension,
-                        offset + at,
-                        2,
-                        bytes.len().saturating_sub(at),
-                    )
-                })?;
+                let hdr = extension_header(bytes, offset, at, 2)?;
                 next = hdr[0];
                 at += (usize::from(hdr[1]) + 1) * 8;
             }
             // Authentication header: length in 4-byte units, minus 2.
             51 => {
-                let hdr = bytes.get(at..at + 2).ok_or_else(|| {
-                    truncated(
-                        Layer::Ipv6Extension,
-                        offset + at,
-                        2,
-                        bytes.len().saturating_sub(at),
-                    )
-                })?;
+                let hdr = extension_header(bytes, offset, at, 2)?;
                 next = hdr[0];
                 at += (usize::from(hdr[1]) + 2) * 4;
             }
             // Fragment header.
             44 => {
-                let hdr = bytes.get(at..at + 8).ok_or_else(|| {
-                    truncated(
-                        Layer::Ipv6Extension,
-                        offset + at,
-                        8,
-                        bytes.len().saturating_sub(at),
-                    )
-                })?;
+                let hdr = extension_header(bytes, offset, at, 8)?;
                 let frag_offset = u16::from_be_bytes([hdr[2], hdr[3]]) >> 3;
                 if frag_offset != 0 {
                     return Err(Skip::Fragment);

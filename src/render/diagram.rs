@@ -3,10 +3,14 @@
 //! for with `--conn N`), at most [`MAX_ROWS`] rows each; what is left out is counted so the
 //! picture can say so.
 
+use super::svg::PictureOptions;
+use super::{write_notice, Render};
 use crate::event::{AppEvent, CaptureSummary, ConnSummary, Dir, Event, SegmentEvent};
 use crate::lang::Lang;
 use crate::track::TcpState;
 use std::collections::BTreeMap;
+use std::io::{self, Write};
+use std::marker::PhantomData;
 
 /// Rows kept per connection.
 pub const MAX_ROWS: usize = 2000;
@@ -177,5 +181,67 @@ impl Diagrams {
             parts.push(crate::lang::rows_left_out(rows, MAX_ROWS, lang));
         }
         (!parts.is_empty()).then(|| parts.join(" · "))
+    }
+}
+
+/// One kind of whole picture, written once from every buffered connection.
+pub trait PictureFormat {
+    fn write<W: Write>(
+        out: &mut W,
+        conns: &[(u64, ConnRows)],
+        note: Option<&str>,
+        opts: &PictureOptions,
+    ) -> io::Result<()>;
+}
+
+/// A renderer that buffers events and writes one picture `P` at the end of the capture;
+/// notices go to stderr as they come.
+pub struct PictureRenderer<W: Write, E: Write, P: PictureFormat> {
+    out: W,
+    err: E,
+    opts: PictureOptions,
+    diagrams: Diagrams,
+    done: bool,
+    picture: PhantomData<P>,
+}
+
+impl<W: Write, E: Write, P: PictureFormat> PictureRenderer<W, E, P> {
+    pub fn new(out: W, err: E, opts: PictureOptions) -> Self {
+        PictureRenderer {
+            out,
+            err,
+            diagrams: Diagrams::new(opts.max_conns),
+            opts,
+            done: false,
+            picture: PhantomData,
+        }
+    }
+}
+
+impl<W: Write, E: Write, P: PictureFormat> Render for PictureRenderer<W, E, P> {
+    fn event(&mut self, ev: &Event) -> io::Result<()> {
+        if let Event::Notice(n) = ev {
+            write_notice(&mut self.err, n, self.opts.lang)?;
+        }
+        self.diagrams.push(ev);
+        if matches!(ev, Event::Capture(_)) {
+            self.finish()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.err.flush()
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        if !self.done {
+            self.done = true;
+            let conns = self.diagrams.take();
+            let note = self.diagrams.left_out_note(&conns, self.opts.lang);
+            P::write(&mut self.out, &conns, note.as_deref(), &self.opts)?;
+        }
+        self.out.flush()?;
+        self.err.flush()
     }
 }

@@ -2,10 +2,8 @@
 //! fields when the pointer is over its arrow (click keeps them). No network: the style and
 //! the script are inline. The page is XHTML-compatible, so it also parses as XML.
 
-use super::diagram::Diagrams;
-use super::svg::{collect, draw, xml_escape, PictureOptions};
-use super::Render;
-use crate::event::Event;
+use super::diagram::{ConnRows, PictureFormat, PictureRenderer};
+use super::svg::{draw, xml_escape, PictureOptions};
 use crate::lang::{self, Lang, PictureWord};
 use std::io::{self, Write};
 
@@ -64,76 +62,44 @@ fn json_for_script(v: &serde_json::Value) -> String {
         .replace('&', "\\u0026")
 }
 
-pub struct HtmlRenderer<W: Write, E: Write> {
-    out: W,
-    err: E,
-    opts: PictureOptions,
-    diagrams: Diagrams,
-    done: bool,
-}
+/// `--format html`: the page around the SVG picture.
+pub struct Html;
 
-impl<W: Write, E: Write> HtmlRenderer<W, E> {
-    pub fn new(out: W, err: E, opts: PictureOptions) -> Self {
-        HtmlRenderer {
-            out,
-            err,
-            diagrams: Diagrams::new(opts.max_conns),
-            opts,
-            done: false,
-        }
-    }
-
-    fn page(&mut self) -> io::Result<()> {
-        let l = self.opts.lang;
-        let conns = self.diagrams.take();
-        let note = self.diagrams.left_out_note(&conns, l);
-        let picture = draw(&conns, note.as_deref(), &self.opts, true);
+impl PictureFormat for Html {
+    fn write<W: Write>(
+        out: &mut W,
+        conns: &[(u64, ConnRows)],
+        note: Option<&str>,
+        opts: &PictureOptions,
+    ) -> io::Result<()> {
+        let l = opts.lang;
+        let picture = draw(conns, note, opts, true);
         let title = xml_escape(lang::picture_word(PictureWord::Title, l));
         let code = match l {
             Lang::En => "en",
             Lang::Zh => "zh-CN",
         };
         write!(
-            self.out,
+            out,
             "<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"{code}\" xml:lang=\"{code}\">\n<head>\n<meta charset=\"utf-8\"/>\n<meta name=\"generator\" content=\"tcpscope {}\"/>\n<title>{title}</title>\n<style>{CSS}</style>\n</head>\n<body>\n<header>{title}</header>\n<div id=\"wrap\">\n<div id=\"diagram\">\n",
             env!("CARGO_PKG_VERSION")
         )?;
-        self.out.write_all(picture.svg.as_bytes())?;
+        out.write_all(picture.svg.as_bytes())?;
         write!(
-            self.out,
+            out,
             "</div>\n<aside id=\"panel\"><h2>{}</h2><div id=\"panel-body\"><p>{}</p></div></aside>\n</div>\n",
             xml_escape(lang::picture_word(PictureWord::PanelTitle, l)),
             xml_escape(lang::picture_word(PictureWord::PanelHint, l))
         )?;
         let data = json_for_script(&serde_json::Value::Array(picture.fields));
         write!(
-            self.out,
+            out,
             "<script type=\"application/json\" id=\"tcpscope-data\">{data}</script>\n<script>//<![CDATA[\n{SCRIPT}\n//]]></script>\n</body>\n</html>\n"
         )
     }
 }
 
-impl<W: Write, E: Write> Render for HtmlRenderer<W, E> {
-    fn event(&mut self, ev: &Event) -> io::Result<()> {
-        if collect(&mut self.diagrams, &mut self.err, ev, self.opts.lang)? {
-            self.finish()?;
-        }
-        Ok(())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.err.flush()
-    }
-
-    fn finish(&mut self) -> io::Result<()> {
-        if !self.done {
-            self.done = true;
-            self.page()?;
-        }
-        self.out.flush()?;
-        self.err.flush()
-    }
-}
+pub type HtmlRenderer<W, E> = PictureRenderer<W, E, Html>;
 
 #[cfg(test)]
 mod tests {

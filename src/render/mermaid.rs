@@ -2,10 +2,9 @@
 //! connection has its own pair of participants; consecutive segments of one phase share a
 //! colored `rect`; state changes are notes beside the lifeline; RST arrows end in a cross.
 
-use super::diagram::{Diagrams, Row};
-use super::svg::{annotation, arrow_text, collect, summary_lines, PictureOptions};
-use super::Render;
-use crate::event::{Dir, Event, Phase, Side};
+use super::diagram::{ConnRows, PictureFormat, PictureRenderer, Row};
+use super::svg::{annotation, arrow_text, summary_lines, PictureOptions};
+use crate::event::{Dir, Phase, Side};
 use crate::lang::{self, PictureWord, Word};
 use std::io::{self, Write};
 
@@ -35,30 +34,17 @@ fn phase_rgb(p: Phase) -> &'static str {
     }
 }
 
-pub struct MermaidRenderer<W: Write, E: Write> {
-    out: W,
-    err: E,
-    opts: PictureOptions,
-    diagrams: Diagrams,
-    done: bool,
-}
+/// `--format mermaid`: a Mermaid `sequenceDiagram`.
+pub struct Mermaid;
 
-impl<W: Write, E: Write> MermaidRenderer<W, E> {
-    pub fn new(out: W, err: E, opts: PictureOptions) -> Self {
-        MermaidRenderer {
-            out,
-            err,
-            diagrams: Diagrams::new(opts.max_conns),
-            opts,
-            done: false,
-        }
-    }
-
-    fn diagram(&mut self) -> io::Result<()> {
-        let l = self.opts.lang;
-        let conns = self.diagrams.take();
-        let note = self.diagrams.left_out_note(&conns, l);
-        let o = &mut self.out;
+impl PictureFormat for Mermaid {
+    fn write<W: Write>(
+        o: &mut W,
+        conns: &[(u64, ConnRows)],
+        note: Option<&str>,
+        opts: &PictureOptions,
+    ) -> io::Result<()> {
+        let l = opts.lang;
         writeln!(o, "sequenceDiagram")?;
         writeln!(
             o,
@@ -74,7 +60,7 @@ impl<W: Write, E: Write> MermaidRenderer<W, E> {
                 mermaid_text(lang::picture_word(PictureWord::NoConnections, l))
             )?;
         }
-        for (n, c) in &conns {
+        for (n, c) in conns {
             let Some((client, server)) = c.endpoints() else {
                 continue;
             };
@@ -117,7 +103,7 @@ impl<W: Write, E: Write> MermaidRenderer<W, E> {
                         let arrow = if s.flags.rst() { "-x" } else { "->>" };
                         let text = format!(
                             "{} · {}",
-                            arrow_text(s, self.opts.absolute_seq),
+                            arrow_text(s, opts.absolute_seq),
                             annotation(s, l)
                         );
                         writeln!(o, "    {from}{arrow}{to}: {}", mermaid_text(&text))?;
@@ -133,7 +119,7 @@ impl<W: Write, E: Write> MermaidRenderer<W, E> {
                         }
                     }
                     Row::App(a) => {
-                        let text = mermaid_text(&lang::app_call(a, l, self.opts.encoding));
+                        let text = mermaid_text(&lang::app_call(a, l, opts.encoding));
                         match a.side {
                             Side::Client => writeln!(o, "    Note left of {cp}: {text}")?,
                             Side::Server => writeln!(o, "    Note right of {sp}: {text}")?,
@@ -155,33 +141,13 @@ impl<W: Write, E: Write> MermaidRenderer<W, E> {
             }
         }
         if let Some(note) = note {
-            writeln!(o, "    %% {}", mermaid_text(&note))?;
+            writeln!(o, "    %% {}", mermaid_text(note))?;
         }
         Ok(())
     }
 }
 
-impl<W: Write, E: Write> Render for MermaidRenderer<W, E> {
-    fn event(&mut self, ev: &Event) -> io::Result<()> {
-        if collect(&mut self.diagrams, &mut self.err, ev, self.opts.lang)? {
-            self.finish()?;
-        }
-        Ok(())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.err.flush()
-    }
-
-    fn finish(&mut self) -> io::Result<()> {
-        if !self.done {
-            self.done = true;
-            self.diagram()?;
-        }
-        self.out.flush()?;
-        self.err.flush()
-    }
-}
+pub type MermaidRenderer<W, E> = PictureRenderer<W, E, Mermaid>;
 
 #[cfg(test)]
 mod tests {

@@ -3,11 +3,10 @@
 //! arrows colored by phase, the demo's application calls beside their lifeline, and each
 //! connection's summary. Every string from a packet is XML-escaped.
 
-use super::diagram::{ConnRows, Diagrams, Row};
+use super::diagram::{ConnRows, PictureFormat, PictureRenderer, Row};
 use super::escape::{escape_payload, Encoding};
 use super::ladder::{fmt_secs, options_text};
-use super::{write_notice, Render};
-use crate::event::{ConnSummary, Dir, Event, Phase, SegmentEvent, Side};
+use crate::event::{ConnSummary, Dir, Phase, SegmentEvent, Side};
 use crate::lang::{self, Lang, PictureWord, Word};
 use crate::track::TcpState;
 use std::fmt::Write as _;
@@ -482,64 +481,21 @@ pub fn draw(
 }
 
 /// `--format svg`.
-pub struct SvgRenderer<W: Write, E: Write> {
-    out: W,
-    err: E,
-    opts: PictureOptions,
-    diagrams: Diagrams,
-    done: bool,
-}
+/// `--format svg`: the ladder as one SVG picture.
+pub struct Svg;
 
-impl<W: Write, E: Write> SvgRenderer<W, E> {
-    pub fn new(out: W, err: E, opts: PictureOptions) -> Self {
-        SvgRenderer {
-            out,
-            err,
-            diagrams: Diagrams::new(opts.max_conns),
-            opts,
-            done: false,
-        }
+impl PictureFormat for Svg {
+    fn write<W: Write>(
+        out: &mut W,
+        conns: &[(u64, ConnRows)],
+        note: Option<&str>,
+        opts: &PictureOptions,
+    ) -> io::Result<()> {
+        out.write_all(draw(conns, note, opts, false).svg.as_bytes())
     }
 }
 
-/// Buffer events for a picture; notices go to stderr. True at the end of the capture.
-pub fn collect(
-    diagrams: &mut Diagrams,
-    err: &mut dyn Write,
-    ev: &Event,
-    lang: Lang,
-) -> io::Result<bool> {
-    if let Event::Notice(n) = ev {
-        write_notice(err, n, lang)?;
-    }
-    diagrams.push(ev);
-    Ok(matches!(ev, Event::Capture(_)))
-}
-
-impl<W: Write, E: Write> Render for SvgRenderer<W, E> {
-    fn event(&mut self, ev: &Event) -> io::Result<()> {
-        if collect(&mut self.diagrams, &mut self.err, ev, self.opts.lang)? {
-            self.finish()?;
-        }
-        Ok(())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.err.flush()
-    }
-
-    fn finish(&mut self) -> io::Result<()> {
-        if !self.done {
-            self.done = true;
-            let conns = self.diagrams.take();
-            let note = self.diagrams.left_out_note(&conns, self.opts.lang);
-            let picture = draw(&conns, note.as_deref(), &self.opts, false);
-            self.out.write_all(picture.svg.as_bytes())?;
-        }
-        self.out.flush()?;
-        self.err.flush()
-    }
-}
+pub type SvgRenderer<W, E> = PictureRenderer<W, E, Svg>;
 
 #[cfg(test)]
 mod tests {

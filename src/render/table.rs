@@ -75,16 +75,8 @@ impl<W: Write, E: Write> TableRenderer<W, E> {
             let path = |p: &[crate::track::TcpState]| {
                 p.iter().map(|s| s.name()).collect::<Vec<_>>().join(" ")
             };
-            let fields = [
-                c.conn.to_string(),
-                c.client.to_string(),
-                c.server.to_string(),
-                c.segments.c2s.to_string(),
-                c.bytes.c2s.to_string(),
-                c.segments.s2c.to_string(),
-                c.bytes.s2c.to_string(),
-                (c.segments.c2s + c.segments.s2c).to_string(),
-                (c.bytes.c2s + c.bytes.s2c).to_string(),
+            let mut fields = Vec::from(count_cells(c));
+            fields.extend([
                 format!("{:.6}", c.start.as_f64()),
                 format!("{:.6}", c.start.since(first)),
                 format!("{:.6}", c.duration),
@@ -98,7 +90,7 @@ impl<W: Write, E: Write> TableRenderer<W, E> {
                 c.server_state.name().to_string(),
                 path(&c.client_path),
                 path(&c.server_path),
-            ];
+            ]);
             let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
             writeln!(self.out, "{}", line.join(","))?;
         }
@@ -118,23 +110,15 @@ impl<W: Write, E: Write> TableRenderer<W, E> {
                 if c.half_close {
                     ended.push_str(lang::half_close_mark(l));
                 }
-                let cells = vec![
-                    c.conn.to_string(),
-                    c.client.to_string(),
-                    c.server.to_string(),
-                    c.segments.c2s.to_string(),
-                    c.bytes.c2s.to_string(),
-                    c.segments.s2c.to_string(),
-                    c.bytes.s2c.to_string(),
-                    (c.segments.c2s + c.segments.s2c).to_string(),
-                    (c.bytes.c2s + c.bytes.s2c).to_string(),
+                let mut cells = Vec::from(count_cells(c));
+                cells.extend([
                     format!("{:.6}", c.start.since(first)),
                     format!("{:.6}", c.duration),
                     ended,
                     c.handshake_rtt.map(fmt_secs).unwrap_or_else(|| "-".into()),
                     c.client_state.name().to_string(),
                     c.server_state.name().to_string(),
-                ];
+                ]);
                 (cells, c.close)
             })
             .collect();
@@ -225,6 +209,22 @@ impl<W: Write, E: Write> Render for TableRenderer<W, E> {
         self.out.flush()?;
         self.err.flush()
     }
+}
+
+/// The columns both tables start with: connection, endpoints, then segments and bytes each
+/// way and in all.
+fn count_cells(c: &ConnSummary) -> [String; 9] {
+    [
+        c.conn.to_string(),
+        c.client.to_string(),
+        c.server.to_string(),
+        c.segments.c2s.to_string(),
+        c.bytes.c2s.to_string(),
+        c.segments.s2c.to_string(),
+        c.bytes.s2c.to_string(),
+        (c.segments.c2s + c.segments.s2c).to_string(),
+        (c.bytes.c2s + c.bytes.s2c).to_string(),
+    ]
 }
 
 #[cfg(test)]

@@ -2,8 +2,9 @@
 #![allow(dead_code)]
 
 use serde_json::Value;
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 
 pub fn bin() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_tcpscope"));
@@ -37,9 +38,86 @@ pub fn replay_json(file: &Path, extra: &[&str]) -> Vec<Value> {
         .collect()
 }
 
+/// Run tcpscope, read the first line it prints, then go away as `| head -1` does: the
+/// line and how tcpscope ended.
+pub fn first_line_then_close(args: &[&str]) -> (String, Output) {
+    let mut child = bin()
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    (first, child.wait_with_output().unwrap())
+}
+
+/// Each line of `text` parsed as JSON.
+pub fn json_lines_of(text: &str) -> Vec<Value> {
+    text.lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l:?}: {e}")))
+        .collect()
+}
+
+/// The label of every segment.
+pub fn labels(lines: &[Value]) -> Vec<String> {
+    of_type(lines, "segment")
+        .iter()
+        .map(|s| s["label"].as_str().unwrap().to_string())
+        .collect()
+}
+
 pub fn of_type<'a>(lines: &'a [Value], kind: &str) -> Vec<&'a Value> {
     lines.iter().filter(|v| v["type"] == kind).collect()
 }
+
+/// Segments by frame number.
+pub fn by_frame(lines: &[Value]) -> std::collections::HashMap<u64, &Value> {
+    of_type(lines, "segment")
+        .into_iter()
+        .map(|s| (s["frame"].as_u64().unwrap(), s))
+        .collect()
+}
+
+/// TCP flags in bit order, as tshark's `tcp.flags` numbers them.
+pub const FLAG_NAMES: [&str; 9] = ["FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR", "NS"];
+
+/// A segment's JSON flag names as tshark's `tcp.flags` bits.
+pub fn flag_bits(seg: &Value) -> u64 {
+    let names: Vec<&str> = seg["flags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    FLAG_NAMES
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| names.contains(n))
+        .map(|(i, _)| 1u64 << i)
+        .sum()
+}
+
+/// The `tcp.analysis.*` flags tcpscope reports, by tshark's names.
+pub const ANALYSIS_FLAGS: [&str; 15] = [
+    "retransmission",
+    "fast_retransmission",
+    "spurious_retransmission",
+    "out_of_order",
+    "lost_segment",
+    "ack_lost_segment",
+    "duplicate_ack",
+    "zero_window",
+    "zero_window_probe",
+    "zero_window_probe_ack",
+    "window_full",
+    "window_update",
+    "keep_alive",
+    "keep_alive_ack",
+    "reused_ports",
+];
 
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
