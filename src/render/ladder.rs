@@ -64,7 +64,7 @@ struct ConnBuf {
 
 /// Segments held for per-connection ladders before the oldest are written out in part, so
 /// that one long-lived connection cannot make memory grow with the capture.
-const MAX_BUFFERED: usize = 4_000;
+const MAX_BUFFERED: usize = 2_500;
 
 pub struct LadderRenderer<W: Write, E: Write> {
     out: W,
