@@ -116,6 +116,11 @@ pub struct LiveArgs {
     #[arg(long, short = 'w', value_name = "FILE")]
     pub write: Option<PathBuf>,
 
+    /// Also save every captured packet as pcapng with tcpscope's label of each segment as its
+    /// packet comment (Wireshark shows it as the frame comment).
+    #[arg(long, value_name = "FILE.pcapng")]
+    pub write_annotated: Option<PathBuf>,
+
     /// Bytes kept of each packet (96 is enough for the headers).
     #[arg(long, default_value_t = 262144, value_name = "N")]
     pub snaplen: i32,

@@ -6,8 +6,10 @@ use crate::cli::LiveArgs;
 use crate::config::DisplayConfig;
 use crate::error::Error;
 use crate::event::{CaptureSummary, Event};
+use crate::pcapng::PcapngWriter;
 use crate::replay::{deliver, renderer};
 use crate::source::live::{LiveNext, LiveSource};
+use crate::source::Frame;
 use crate::sys;
 use std::io::Write;
 use std::path::Path;
@@ -86,11 +88,11 @@ pub fn target_account(user: Option<&str>) -> Result<Option<Account>, Error> {
 }
 
 /// Give the output file to `account` and become that account for good.
-pub fn drop_to(account: &Account, written: Option<&Path>) -> Result<(), Error> {
-    if let Some(path) = written {
+pub fn drop_to(account: &Account, written: &[&Path]) -> Result<(), Error> {
+    for path in written {
         std::os::unix::fs::chown(path, Some(account.uid), Some(account.gid)).map_err(|e| {
             Error::Write {
-                path: path.to_owned(),
+                path: path.to_path_buf(),
                 reason: format!("cannot give it to {}: {e}", account.name),
             }
         })?;
@@ -99,6 +101,39 @@ pub fn drop_to(account: &Account, written: Option<&Path>) -> Result<(), Error> {
         uid: account.uid,
         source,
     })
+}
+
+/// One captured frame: analyze it, draw its events, and copy it with its label to the
+/// annotated pcapng when asked (live mode has no look-ahead, so the frame's segment event
+/// comes out during `push`).
+fn on_frame(
+    frame: &Frame<'_>,
+    analyzer: &mut Analyzer,
+    display: &DisplayConfig,
+    render: &mut dyn crate::render::Render,
+    annotated: Option<&mut (
+        PcapngWriter<std::io::BufWriter<std::fs::File>>,
+        std::path::PathBuf,
+    )>,
+) -> Result<(), Error> {
+    let mut comment = None;
+    analyzer.push(frame, &mut |ev: Event| {
+        if let Event::Segment(s) = &ev {
+            comment = Some(crate::lang::frame_comment(s, display.ladder.lang));
+        }
+        deliver(display, render, ev)
+    })?;
+    if let Some((writer, path)) = annotated {
+        let micros = u64::try_from(frame.ts.secs).unwrap_or(0) * 1_000_000
+            + u64::from(frame.ts.nanos / 1000);
+        writer
+            .packet(micros, frame.data, frame.orig_len, comment.as_deref())
+            .map_err(|e| Error::Write {
+                path: path.clone(),
+                reason: e.to_string(),
+            })?;
+    }
+    Ok(())
 }
 
 /// Run live capture until Ctrl-C, SIGTERM, `--count` or `--duration`.
@@ -122,9 +157,33 @@ pub fn run<'a>(
     if let Some(path) = &args.write {
         source.write_to(path)?;
     }
-    // The capture handle and the output file are open: shed root, as tcpdump -Z does.
+    let mut annotated = match &args.write_annotated {
+        Some(path) => {
+            let file = std::fs::File::create(path).map_err(|e| Error::Write {
+                path: path.clone(),
+                reason: e.to_string(),
+            })?;
+            let linktype = source.linktype().linktype_number() as u16;
+            let writer = PcapngWriter::new(
+                std::io::BufWriter::new(file),
+                linktype,
+                args.snaplen.max(0) as u32,
+            )
+            .map_err(|e| Error::Write {
+                path: path.clone(),
+                reason: e.to_string(),
+            })?;
+            Some((writer, path.clone()))
+        }
+        None => None,
+    };
+    // The capture handle and the output files are open: shed root, as tcpdump -Z does.
     if let Some(account) = target_account(args.user.as_deref())? {
-        drop_to(&account, args.write.as_deref())?;
+        let written: Vec<&Path> = [args.write.as_deref(), args.write_annotated.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect();
+        drop_to(&account, &written)?;
     }
     let _ = writeln!(
         std::io::stderr(),
@@ -151,9 +210,13 @@ pub fn run<'a>(
         match source.next_frame() {
             Ok(LiveNext::Frame(frame)) => {
                 packets += 1;
-                analyzer.push(&frame, &mut |ev: Event| {
-                    deliver(&display, render.as_mut(), ev)
-                })?;
+                on_frame(
+                    &frame,
+                    &mut analyzer,
+                    &display,
+                    render.as_mut(),
+                    annotated.as_mut(),
+                )?;
                 if last_flush.elapsed() >= FLUSH_EVERY {
                     render.flush()?;
                     last_flush = Instant::now();
@@ -193,9 +256,13 @@ pub fn run<'a>(
             match source.next_frame() {
                 Ok(LiveNext::Frame(frame)) => {
                     packets += 1;
-                    analyzer.push(&frame, &mut |ev: Event| {
-                        deliver(&display, render.as_mut(), ev)
-                    })?;
+                    on_frame(
+                        &frame,
+                        &mut analyzer,
+                        &display,
+                        render.as_mut(),
+                        annotated.as_mut(),
+                    )?;
                     if args.count.is_some_and(|c| packets >= c) {
                         break;
                     }
@@ -210,6 +277,14 @@ pub fn run<'a>(
     }
     if let Err(e) = source.flush() {
         failure.get_or_insert(e);
+    }
+    if let Some((writer, path)) = annotated {
+        if let Err(e) = writer.finish() {
+            failure.get_or_insert(Error::Write {
+                path,
+                reason: e.to_string(),
+            });
+        }
     }
     analyzer.set_stats(source.stats());
     let summary = analyzer.finish(&mut |ev: Event| deliver(&display, render.as_mut(), ev))?;

@@ -65,7 +65,7 @@ fn lesson_programs_are_drawn_live_and_saved() {
     in_private_netns(
         &dir,
         r#"
-start_live --port 7788 --write "$DIR/live.pcap" --format json --payload --encoding gbk
+start_live --port 7788 --write "$DIR/live.pcap" --write-annotated "$DIR/live.pcapng" --format json --payload --encoding gbk
 python3 "$PEERS/lesson.py" 7788 > "$DIR/peers.out"
 stop_live
 "#,
@@ -131,6 +131,20 @@ stop_live
     }
     // And the replay, with its look-ahead, names the first FIN by its final shape.
     assert!(labels(&saved).contains(&"wave 1/4: FIN".to_string()));
+    // The annotated pcapng holds the same packets, each with its label as the frame comment.
+    let annotated = replay_json(&dir.join("live.pcapng"), &[]);
+    assert_eq!(of_type(&annotated, "segment").len(), segs.len());
+    if let Ok(out) = Command::new("tshark")
+        .args(["-r"])
+        .arg(dir.join("live.pcapng"))
+        .args(["-T", "fields", "-e", "frame.comment"])
+        .output()
+    {
+        let comments = String::from_utf8_lossy(&out.stdout);
+        let comments: Vec<&str> = comments.lines().collect();
+        assert_eq!(comments.len(), segs.len(), "one comment per frame");
+        assert!(comments[0].contains("handshake 1/3: SYN"), "{comments:?}");
+    }
     if let Ok(out) = Command::new("tcpdump")
         .args(["-nn", "-r"])
         .arg(dir.join("live.pcap"))
