@@ -39,6 +39,8 @@ pub struct Analyzer {
     unresolved: usize,
     oldest_held: Option<Timestamp>,
     summary: CaptureSummary,
+    /// The first frame's time: connection summaries give their start relative to it.
+    first_ts: Option<Timestamp>,
 }
 
 impl Analyzer {
@@ -50,6 +52,7 @@ impl Analyzer {
             unresolved: 0,
             oldest_held: None,
             summary: CaptureSummary::default(),
+            first_ts: None,
         }
     }
 
@@ -126,6 +129,7 @@ impl Analyzer {
                 )?;
             }
         }
+        self.first_ts.get_or_insert(frame.ts);
         for over in self.tracker.expire(frame.ts) {
             self.emit(Event::Connection(Box::new(over)), sink)?;
         }
@@ -230,7 +234,8 @@ impl Analyzer {
         while let Some(ev) = self.held.pop_front() {
             sink(ev)?;
         }
-        for summary in self.tracker.finish() {
+        for mut summary in self.tracker.finish() {
+            summary.rel_start = self.first_ts.map_or(0.0, |t| summary.start.since(t));
             sink(Event::Connection(Box::new(summary)))?;
         }
         self.summary.connections = self.tracker.connections();
@@ -243,9 +248,12 @@ impl Analyzer {
 
     fn emit<E>(
         &mut self,
-        ev: Event,
+        mut ev: Event,
         sink: &mut impl FnMut(Event) -> Result<(), E>,
     ) -> Result<(), E> {
+        if let Event::Connection(c) = &mut ev {
+            c.rel_start = self.first_ts.map_or(0.0, |t| c.start.since(t));
+        }
         if self.unresolved == 0 && self.held.is_empty() {
             return sink(ev);
         }

@@ -99,7 +99,9 @@ impl DisplayConfig {
 
     pub fn analyzer_options(&self, ports: Vec<u16>, lookahead: bool) -> AnalyzerOptions {
         AnalyzerOptions {
-            skip_segments: self.ladder.summary_only,
+            // Summaries only, or a format that shows nothing but summaries.
+            skip_segments: self.ladder.summary_only
+                || matches!(self.format, Format::Table | Format::Csv | Format::Connlog),
             limits: self.limits,
             lookahead,
             payload_preview: if self.payload { PREVIEW_BYTES } else { 0 },

@@ -282,6 +282,8 @@ pub struct ConnSummary {
     pub client: SocketAddr,
     pub server: SocketAddr,
     pub start: Timestamp,
+    /// Seconds from the capture's first frame to this connection's first segment.
+    pub rel_start: f64,
     pub duration: f64,
     pub segments: PerDir,
     pub bytes: PerDir,

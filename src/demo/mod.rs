@@ -283,7 +283,10 @@ pub fn run<'a>(
     if scenario == Scenario::Bulk && !args.all {
         display.ladder.elide_data_after = Some(6);
     }
-    let mut analyzer = Analyzer::new(display.analyzer_options(Vec::new(), true));
+    let mut options = display.analyzer_options(Vec::new(), true);
+    // The lesson at the end counts segments whatever the format.
+    options.skip_segments = false;
+    let mut analyzer = Analyzer::new(options);
     let mut render = renderer(&display, out, err);
     let mut merger = Merger::default();
     let mut tally = Tally::default();

@@ -6,7 +6,6 @@ use super::ladder::fmt_secs;
 use super::{text_width, write_notice, Render};
 use crate::event::{CloseKind, ConnSummary, Event};
 use crate::lang::{self, Lang, TableCol};
-use crate::source::Timestamp;
 use colored::Colorize;
 use std::io::{self, Write};
 
@@ -46,7 +45,15 @@ pub struct TableRenderer<W: Write, E: Write> {
     lang: Lang,
     style: TableStyle,
     rows: Vec<ConnSummary>,
+    /// The CSV header is written (rows then stream as connections end).
+    csv_started: bool,
+    /// Something was written already (a CSV header or a block of the aligned table).
+    started: bool,
 }
+
+/// The aligned table holds at most this many rows before it writes them as a block (with
+/// its own header), so memory stays flat on captures of millions of connections.
+const TABLE_BLOCK: usize = 10_000;
 
 impl<W: Write, E: Write> TableRenderer<W, E> {
     pub fn new(out: W, err: E, lang: Lang, style: TableStyle) -> Self {
@@ -56,21 +63,26 @@ impl<W: Write, E: Write> TableRenderer<W, E> {
             lang,
             style,
             rows: Vec::new(),
+            csv_started: false,
+            started: false,
         }
     }
 
     fn write_all(&mut self) -> io::Result<()> {
+        self.started = true;
         let mut rows = std::mem::take(&mut self.rows);
         rows.sort_by_key(|c| c.conn);
-        let first = rows.iter().map(|c| c.start).min().unwrap_or_default();
         match self.style {
-            TableStyle::Csv => self.csv(&rows, first),
-            TableStyle::Aligned => self.aligned(&rows, first),
+            TableStyle::Csv => self.csv(&rows),
+            TableStyle::Aligned => self.aligned(&rows),
         }
     }
 
-    fn csv(&mut self, rows: &[ConnSummary], first: Timestamp) -> io::Result<()> {
-        writeln!(self.out, "{}", CSV_COLUMNS.join(","))?;
+    fn csv(&mut self, rows: &[ConnSummary]) -> io::Result<()> {
+        if !self.csv_started {
+            self.csv_started = true;
+            writeln!(self.out, "{}", CSV_COLUMNS.join(","))?;
+        }
         for c in rows {
             let path = |p: &[crate::track::TcpState]| {
                 p.iter().map(|s| s.name()).collect::<Vec<_>>().join(" ")
@@ -78,7 +90,7 @@ impl<W: Write, E: Write> TableRenderer<W, E> {
             let mut fields = Vec::from(count_cells(c));
             fields.extend([
                 format!("{:.6}", c.start.as_f64()),
-                format!("{:.6}", c.start.since(first)),
+                format!("{:.6}", c.rel_start),
                 format!("{:.6}", c.duration),
                 c.close.as_str().to_string(),
                 c.half_close.to_string(),
@@ -97,7 +109,7 @@ impl<W: Write, E: Write> TableRenderer<W, E> {
         Ok(())
     }
 
-    fn aligned(&mut self, rows: &[ConnSummary], first: Timestamp) -> io::Result<()> {
+    fn aligned(&mut self, rows: &[ConnSummary]) -> io::Result<()> {
         let l = self.lang;
         let header: Vec<String> = TableCol::ALL
             .iter()
@@ -112,7 +124,7 @@ impl<W: Write, E: Write> TableRenderer<W, E> {
                 }
                 let mut cells = Vec::from(count_cells(c));
                 cells.extend([
-                    format!("{:.6}", c.start.since(first)),
+                    format!("{:.6}", c.rel_start),
                     format!("{:.6}", c.duration),
                     ended,
                     c.handshake_rtt.map(fmt_secs).unwrap_or_else(|| "-".into()),
@@ -189,10 +201,20 @@ impl<W: Write, E: Write> Render for TableRenderer<W, E> {
         match ev {
             Event::Connection(c) => {
                 self.rows.push((**c).clone());
+                // CSV rows stream as connections end; the aligned table writes blocks.
+                let full = match self.style {
+                    TableStyle::Csv => true,
+                    TableStyle::Aligned => self.rows.len() >= TABLE_BLOCK,
+                };
+                if full {
+                    self.write_all()?;
+                }
                 Ok(())
             }
             Event::Notice(n) => write_notice(&mut self.err, n, self.lang),
-            Event::Capture(_) => self.write_all(),
+            // The end: the last rows, or the header alone when there were none.
+            Event::Capture(_) if !self.rows.is_empty() || !self.started => self.write_all(),
+            Event::Capture(_) => Ok(()),
             Event::Segment(_) | Event::App(_) => Ok(()),
         }
     }

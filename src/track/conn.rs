@@ -538,6 +538,7 @@ impl Connection {
             client: self.client.addr,
             server: self.server.addr,
             start: self.start,
+            rel_start: 0.0,
             duration: self.last.since(self.start),
             segments: PerDir {
                 c2s: self.client.segments,
