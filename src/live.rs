@@ -103,37 +103,44 @@ pub fn drop_to(account: &Account, written: &[&Path]) -> Result<(), Error> {
     })
 }
 
-/// One captured frame: analyze it, draw its events, and copy it with its label to the
-/// annotated pcapng when asked (live mode has no look-ahead, so the frame's segment event
-/// comes out during `push`).
-fn on_frame(
-    frame: &Frame<'_>,
-    analyzer: &mut Analyzer,
-    display: &DisplayConfig,
-    render: &mut dyn crate::render::Render,
-    annotated: Option<&mut (
-        PcapngWriter<std::io::BufWriter<std::fs::File>>,
-        std::path::PathBuf,
-    )>,
-) -> Result<(), Error> {
-    let mut comment = None;
-    analyzer.push(frame, &mut |ev: Event| {
-        if let Event::Segment(s) = &ev {
-            comment = Some(crate::lang::frame_comment(s, display.ladder.lang));
+type Annotated = (
+    PcapngWriter<std::io::BufWriter<std::fs::File>>,
+    std::path::PathBuf,
+);
+
+/// What every live frame goes through: the analyzer, the renderer, and the annotated copy.
+struct Pipeline<'a> {
+    analyzer: Analyzer,
+    display: DisplayConfig,
+    render: Box<dyn crate::render::Render + 'a>,
+    annotated: Option<Annotated>,
+}
+
+impl Pipeline<'_> {
+    /// Analyze one frame, draw its events, and copy it with its label to the annotated pcapng
+    /// when asked (live mode has no look-ahead, so the frame's segment event comes out during
+    /// `push`).
+    fn frame(&mut self, frame: &Frame<'_>) -> Result<(), Error> {
+        let (display, render) = (&self.display, &mut self.render);
+        let mut comment = None;
+        self.analyzer.push(frame, &mut |ev: Event| {
+            if let Event::Segment(s) = &ev {
+                comment = Some(crate::lang::frame_comment(s, display.ladder.lang));
+            }
+            deliver(display, render.as_mut(), ev)
+        })?;
+        if let Some((writer, path)) = self.annotated.as_mut() {
+            let micros = u64::try_from(frame.ts.secs).unwrap_or(0) * 1_000_000
+                + u64::from(frame.ts.nanos / 1000);
+            writer
+                .packet(micros, frame.data, frame.orig_len, comment.as_deref())
+                .map_err(|e| Error::Write {
+                    path: path.clone(),
+                    reason: e.to_string(),
+                })?;
         }
-        deliver(display, render, ev)
-    })?;
-    if let Some((writer, path)) = annotated {
-        let micros = u64::try_from(frame.ts.secs).unwrap_or(0) * 1_000_000
-            + u64::from(frame.ts.nanos / 1000);
-        writer
-            .packet(micros, frame.data, frame.orig_len, comment.as_deref())
-            .map_err(|e| Error::Write {
-                path: path.clone(),
-                reason: e.to_string(),
-            })?;
+        Ok(())
     }
-    Ok(())
 }
 
 /// Run live capture until Ctrl-C, SIGTERM, `--count` or `--duration`.
@@ -157,7 +164,7 @@ pub fn run<'a>(
     if let Some(path) = &args.write {
         source.write_to(path)?;
     }
-    let mut annotated = match &args.write_annotated {
+    let annotated = match &args.write_annotated {
         Some(path) => {
             let file = std::fs::File::create(path).map_err(|e| Error::Write {
                 path: path.clone(),
@@ -192,8 +199,12 @@ pub fn run<'a>(
     );
     let mut display = config.clone();
     display.ladder.interleave = true;
-    let mut analyzer = Analyzer::new(display.analyzer_options(Vec::new(), false));
-    let mut render = renderer(&display, out, err);
+    let mut p = Pipeline {
+        analyzer: Analyzer::new(display.analyzer_options(Vec::new(), false)),
+        render: renderer(&display, out, err),
+        display,
+        annotated,
+    };
     let deadline = args.duration.map(|d| Instant::now() + d);
     let mut packets = 0u64;
     let mut failure = None;
@@ -210,15 +221,9 @@ pub fn run<'a>(
         match source.next_frame() {
             Ok(LiveNext::Frame(frame)) => {
                 packets += 1;
-                on_frame(
-                    &frame,
-                    &mut analyzer,
-                    &display,
-                    render.as_mut(),
-                    annotated.as_mut(),
-                )?;
+                p.frame(&frame)?;
                 if last_flush.elapsed() >= FLUSH_EVERY {
-                    render.flush()?;
+                    p.render.flush()?;
                     last_flush = Instant::now();
                 }
                 if packets % 64 == 0 {
@@ -231,7 +236,7 @@ pub fn run<'a>(
             // A quiet moment: draw what came, push the savefile to disk (and learn early if
             // the disk is full), then wait for the next packet.
             Ok(LiveNext::Idle) => {
-                render.flush()?;
+                p.render.flush()?;
                 last_flush = Instant::now();
                 if let Err(e) = source.flush() {
                     failure = Some(e);
@@ -256,13 +261,7 @@ pub fn run<'a>(
             match source.next_frame() {
                 Ok(LiveNext::Frame(frame)) => {
                     packets += 1;
-                    on_frame(
-                        &frame,
-                        &mut analyzer,
-                        &display,
-                        render.as_mut(),
-                        annotated.as_mut(),
-                    )?;
+                    p.frame(&frame)?;
                     if args.count.is_some_and(|c| packets >= c) {
                         break;
                     }
@@ -278,7 +277,7 @@ pub fn run<'a>(
     if let Err(e) = source.flush() {
         failure.get_or_insert(e);
     }
-    if let Some((writer, path)) = annotated {
+    if let Some((writer, path)) = p.annotated.take() {
         if let Err(e) = writer.finish() {
             failure.get_or_insert(Error::Write {
                 path,
@@ -286,7 +285,13 @@ pub fn run<'a>(
             });
         }
     }
-    analyzer.set_stats(source.stats());
+    p.analyzer.set_stats(source.stats());
+    let Pipeline {
+        mut analyzer,
+        display,
+        mut render,
+        ..
+    } = p;
     let summary = analyzer.finish(&mut |ev: Event| deliver(&display, render.as_mut(), ev))?;
     render.finish()?;
     match failure {

@@ -53,48 +53,7 @@ fn every_segment_agrees_with_tshark() {
                 mismatches.push(format!("{name} frame {frame}: missing"));
                 continue;
             };
-            let want_flags =
-                u64::from_str_radix(row["tcp.flags"].trim_start_matches("0x"), 16).unwrap() & 0x1ff;
-            let checks = [
-                ("flags", flag_bits(seg), want_flags),
-                (
-                    "rel_seq",
-                    seg["rel_seq"].as_u64().unwrap(),
-                    row["tcp.seq"].parse().unwrap(),
-                ),
-                (
-                    "rel_ack",
-                    seg["rel_ack"].as_u64().unwrap(),
-                    row["tcp.ack"].parse().unwrap(),
-                ),
-                (
-                    "len",
-                    seg["len"].as_u64().unwrap(),
-                    row["tcp.len"].parse().unwrap(),
-                ),
-                (
-                    "conn",
-                    seg["conn"].as_u64().unwrap(),
-                    row["tcp.stream"].parse().unwrap(),
-                ),
-                (
-                    "seq",
-                    seg["seq"].as_u64().unwrap(),
-                    row["tcp.seq_raw"].parse().unwrap(),
-                ),
-                (
-                    "win",
-                    seg["win"].as_u64().unwrap(),
-                    row["tcp.window_size_value"].parse().unwrap(),
-                ),
-            ];
-            for (field, got, want) in checks {
-                if got != want {
-                    mismatches.push(format!(
-                        "{name} frame {frame}: {field} {got} != tshark {want}"
-                    ));
-                }
-            }
+            mismatches.extend(tshark_field_mismatches(&name, frame, seg, &row));
             let ts = seg["ts"].as_f64().unwrap();
             let want_ts: f64 = row["frame.time_epoch"].parse().unwrap();
             if (ts - want_ts).abs() > 1e-6 {

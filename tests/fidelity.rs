@@ -48,53 +48,7 @@ fn every_fidelity_segment_agrees_with_tshark() {
             compared += 1;
             let frame: u64 = row["frame.number"].parse().unwrap();
             let seg = segs[&frame];
-            let want_flags =
-                u64::from_str_radix(row["tcp.flags"].trim_start_matches("0x"), 16).unwrap() & 0x1ff;
-            let checks = [
-                ("flags", flag_bits(seg), want_flags),
-                (
-                    "rel_seq",
-                    seg["rel_seq"].as_u64().unwrap(),
-                    row["tcp.seq"].parse().unwrap(),
-                ),
-                (
-                    "rel_ack",
-                    seg["rel_ack"].as_u64().unwrap(),
-                    row["tcp.ack"].parse().unwrap(),
-                ),
-                (
-                    "seq",
-                    seg["seq"].as_u64().unwrap(),
-                    row["tcp.seq_raw"].parse().unwrap(),
-                ),
-                (
-                    "ack",
-                    seg["ack"].as_u64().unwrap(),
-                    row["tcp.ack_raw"].parse().unwrap(),
-                ),
-                (
-                    "len",
-                    seg["len"].as_u64().unwrap(),
-                    row["tcp.len"].parse().unwrap(),
-                ),
-                (
-                    "conn",
-                    seg["conn"].as_u64().unwrap(),
-                    row["tcp.stream"].parse().unwrap(),
-                ),
-                (
-                    "win",
-                    seg["win"].as_u64().unwrap(),
-                    row["tcp.window_size_value"].parse().unwrap(),
-                ),
-            ];
-            for (field, got, want) in checks {
-                if got != want {
-                    mismatches.push(format!(
-                        "{name} frame {frame}: {field} {got} != tshark {want}"
-                    ));
-                }
-            }
+            mismatches.extend(tshark_field_mismatches(name, frame, seg, &row));
         }
     }
     eprintln!(

@@ -243,3 +243,39 @@ pub fn temp_file(name: &str, bytes: &[u8]) -> PathBuf {
     std::fs::write(&path, bytes).unwrap();
     path
 }
+
+/// The per-segment fields tshark and tcpscope both give (flags, relative and absolute seq
+/// and ack, length, stream, window): one line per field that differs.
+pub fn tshark_field_mismatches(
+    name: &str,
+    frame: u64,
+    seg: &Value,
+    row: &std::collections::HashMap<String, String>,
+) -> Vec<String> {
+    let num = |key: &str| -> u64 {
+        row[key]
+            .parse()
+            .unwrap_or_else(|e| panic!("{name} frame {frame} {key}: {e}"))
+    };
+    let want_flags =
+        u64::from_str_radix(row["tcp.flags"].trim_start_matches("0x"), 16).unwrap() & 0x1ff;
+    let checks = [
+        ("flags", flag_bits(seg), want_flags),
+        ("rel_seq", seg["rel_seq"].as_u64().unwrap(), num("tcp.seq")),
+        ("rel_ack", seg["rel_ack"].as_u64().unwrap(), num("tcp.ack")),
+        ("seq", seg["seq"].as_u64().unwrap(), num("tcp.seq_raw")),
+        ("ack", seg["ack"].as_u64().unwrap(), num("tcp.ack_raw")),
+        ("len", seg["len"].as_u64().unwrap(), num("tcp.len")),
+        ("conn", seg["conn"].as_u64().unwrap(), num("tcp.stream")),
+        (
+            "win",
+            seg["win"].as_u64().unwrap(),
+            num("tcp.window_size_value"),
+        ),
+    ];
+    checks
+        .into_iter()
+        .filter(|(_, got, want)| got != want)
+        .map(|(field, got, want)| format!("{name} frame {frame}: {field} {got} != tshark {want}"))
+        .collect()
+}
