@@ -158,8 +158,8 @@ impl Analyzer {
             return Ok(());
         }
         let a = tracked.analysis;
-        let mut notes = a.notes;
-        notes.extend(decoded.notes.into_iter().map(crate::event::Note::Decode));
+        let mut notes = a.notes.to_vec();
+        notes.extend(decoded.notes.iter().map(|n| crate::event::Note::Decode(*n)));
         let payload = (self.opts.payload_preview > 0 && !decoded.payload.is_empty()).then(|| {
             let n = decoded.payload.len().min(self.opts.payload_preview);
             decoded.payload[..n].to_vec()
@@ -180,11 +180,11 @@ impl Analyzer {
             len: seg.payload_len,
             win: seg.window,
             scaled_win: a.scaled_win,
-            options: seg.options.clone(),
+            options: seg.options,
             label: a.label,
             client_state: tracked.client_state,
             server_state: tracked.server_state,
-            changes: a.changes,
+            changes: a.changes.to_vec(),
             notes,
             payload,
             tcp: a.tcp,

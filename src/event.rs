@@ -29,8 +29,9 @@ impl Dir {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Side {
+    #[default]
     Client,
     Server,
 }
@@ -165,11 +166,12 @@ impl Label {
 }
 
 /// A remark on a segment, beside its label.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Note {
     /// A flag combination a stack would reject (SYN+FIN, SYN+RST, ...).
     OddFlags(&'static str),
     /// The connection was already open when the capture started.
+    #[default]
     JoinedMidStream,
     /// The capture starts with the SYN-ACK: the client's SYN was not captured.
     SynNotCaptured,
@@ -184,7 +186,7 @@ pub enum Note {
 }
 
 /// A state change of one endpoint on this segment.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct StateChange {
     pub side: Side,
     pub from: TcpState,
@@ -460,12 +462,59 @@ impl AnalysisFlag {
     }
 }
 
+/// A set of [`AnalysisFlag`]s, one bit each; iterates in [`AnalysisFlag::ALL`] order.
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
+pub struct FlagSet(u16);
+
+impl FlagSet {
+    pub fn insert(&mut self, f: AnalysisFlag) {
+        self.0 |= 1 << f as u16;
+    }
+    pub fn contains(&self, f: AnalysisFlag) -> bool {
+        self.0 & (1 << f as u16) != 0
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0 == 0
+    }
+    pub fn len(&self) -> usize {
+        self.0.count_ones() as usize
+    }
+    pub fn iter(&self) -> impl Iterator<Item = AnalysisFlag> + '_ {
+        AnalysisFlag::ALL.into_iter().filter(|f| self.contains(*f))
+    }
+    pub fn to_vec(&self) -> Vec<AnalysisFlag> {
+        self.iter().collect()
+    }
+}
+
+impl std::fmt::Debug for FlagSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl<const M: usize> PartialEq<[AnalysisFlag; M]> for FlagSet {
+    fn eq(&self, other: &[AnalysisFlag; M]) -> bool {
+        self.to_vec() == other.as_slice()
+    }
+}
+
+impl FromIterator<AnalysisFlag> for FlagSet {
+    fn from_iter<I: IntoIterator<Item = AnalysisFlag>>(iter: I) -> Self {
+        let mut set = FlagSet::default();
+        for f in iter {
+            set.insert(f);
+        }
+        set
+    }
+}
+
 /// Wireshark-grade sequence analysis of one segment. Numbers are relative, like `rel_seq`.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SegAnalysis {
     /// Every flag Wireshark sets on this frame, in [`AnalysisFlag::ALL`] order (a fast or
     /// spurious retransmission is also a retransmission).
-    pub flags: Vec<AnalysisFlag>,
+    pub flags: FlagSet,
     /// The number of this duplicate ACK (1 for the first repeat).
     pub dup_ack_num: Option<u32>,
     /// The sender's next expected sequence number before this segment.
@@ -477,14 +526,14 @@ pub struct SegAnalysis {
     /// Bytes sent and not yet acknowledged after this segment.
     pub bytes_in_flight: Option<u32>,
     /// SACK blocks, relative to the receiver's base (as Wireshark shows them).
-    pub sack: Vec<(u32, u32)>,
+    pub sack: crate::inline::InlineVec<(u32, u32), 4>,
     /// The first SACK block reports data already acknowledged (D-SACK, RFC 2883).
     pub dsack: bool,
 }
 
 impl SegAnalysis {
     pub fn has(&self, f: AnalysisFlag) -> bool {
-        self.flags.contains(&f)
+        self.flags.contains(f)
     }
 }
 

@@ -22,6 +22,8 @@ pub mod error;
 #[forbid(unsafe_code)]
 pub mod event;
 #[forbid(unsafe_code)]
+pub mod inline;
+#[forbid(unsafe_code)]
 pub mod lang;
 #[forbid(unsafe_code)]
 pub mod live;

@@ -10,11 +10,11 @@ use tcpscope::config::DisplayConfig;
 
 /// Standard output whose write errors say where they happened (a full disk behind `> file`),
 /// keeping their kind (a closed pipe is still recognised).
-struct Stdout(io::BufWriter<io::StdoutLock<'static>>);
+struct Stdout(io::BufWriter<io::Stdout>);
 
 impl Stdout {
     fn new() -> Stdout {
-        Stdout(io::BufWriter::with_capacity(64 * 1024, io::stdout().lock()))
+        Stdout(io::BufWriter::with_capacity(64 * 1024, io::stdout()))
     }
 }
 
@@ -146,3 +146,6 @@ fn main() -> ExitCode {
         }
     }
 }
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

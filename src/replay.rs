@@ -140,29 +140,130 @@ pub fn deliver(config: &DisplayConfig, render: &mut dyn Render, ev: Event) -> st
     render.event(&ev)
 }
 
+/// Events handed to the render thread at a time: one channel message per batch keeps the
+/// hand-over cost far below the cost of analysing or drawing an event.
+const BATCH: usize = 1024;
+/// Batches in flight: bounds memory when the output is slower than the analysis.
+const BATCHES_IN_FLIGHT: usize = 8;
+
 /// Replay `args.file` into `out` (diagram or JSON) and `err` (notices).
+///
+/// Reading, decoding and tracking run on this thread; drawing runs on a second one (the
+/// two halves cost about the same), fed batches of events in order through a bounded
+/// channel. Paced or stepped replays draw on this thread, one event at a time.
 pub fn run<'a>(
     args: &ReplayArgs,
     config: &DisplayConfig,
-    out: Box<dyn Write + 'a>,
-    err: Box<dyn Write + 'a>,
+    out: Box<dyn Write + Send + 'a>,
+    err: Box<dyn Write + Send + 'a>,
 ) -> Result<CaptureSummary, Error> {
-    let mut source = FileSource::open(&args.file, args.filter.as_deref())?;
+    let source = FileSource::open(&args.file, args.filter.as_deref())?;
+    let paced = config.pace.is_some() || config.step;
+    let mut config = config.clone();
+    // Pacing shows events as they come: one diagram in time order.
+    config.ladder.interleave |= paced;
+    let config = &config;
+    if paced {
+        let render = Box::new(crate::render::Paced::new(
+            renderer(config, out, err),
+            config.pace,
+            config.step,
+        ));
+        return analyse(args, config, source, Direct { config, render });
+    }
+    std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Event>>(BATCHES_IN_FLIGHT);
+        let drawer = scope.spawn(move || -> std::io::Result<()> {
+            let mut render = renderer(config, out, err);
+            for batch in rx {
+                for ev in batch {
+                    deliver(config, render.as_mut(), ev)?;
+                }
+            }
+            render.finish()
+        });
+        let sender = Batcher {
+            tx,
+            batch: Vec::with_capacity(BATCH),
+        };
+        let analysed = analyse(args, config, source, sender);
+        // The drawing thread's own error (a closed pipe, a full disk) explains why the
+        // channel closed, so it comes first.
+        let drawn = drawer
+            .join()
+            .unwrap_or_else(|_| Err(std::io::Error::other("the drawing thread failed")));
+        match (analysed, drawn) {
+            (_, Err(e)) => Err(Error::from(e)),
+            (analysed, Ok(())) => analysed,
+        }
+    })
+}
+
+/// The analysing end of the render thread's channel, seen as a renderer.
+struct Batcher {
+    tx: std::sync::mpsc::SyncSender<Vec<Event>>,
+    batch: Vec<Event>,
+}
+
+impl Batcher {
+    fn send(&mut self) -> std::io::Result<()> {
+        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH));
+        self.tx
+            .send(batch)
+            .map_err(|_| std::io::Error::other("the drawing thread stopped"))
+    }
+}
+
+/// What the analysing loop hands its events to: a renderer, or the render thread's channel.
+trait Sink {
+    fn put(&mut self, ev: Event) -> std::io::Result<()>;
+    fn done(self) -> std::io::Result<()>;
+}
+
+impl Sink for Batcher {
+    fn put(&mut self, ev: Event) -> std::io::Result<()> {
+        self.batch.push(ev);
+        if self.batch.len() >= BATCH {
+            self.send()?;
+        }
+        Ok(())
+    }
+    fn done(mut self) -> std::io::Result<()> {
+        if !self.batch.is_empty() {
+            self.send()?;
+        }
+        Ok(())
+    }
+}
+
+/// Drawing on the analysing thread.
+struct Direct<'c, 'a> {
+    config: &'c DisplayConfig,
+    render: Box<dyn Render + 'a>,
+}
+
+impl Sink for Direct<'_, '_> {
+    fn put(&mut self, ev: Event) -> std::io::Result<()> {
+        deliver(self.config, self.render.as_mut(), ev)
+    }
+    fn done(mut self) -> std::io::Result<()> {
+        self.render.finish()
+    }
+}
+
+/// Read, decode and track the whole file, handing events to `sink`.
+fn analyse(
+    args: &ReplayArgs,
+    config: &DisplayConfig,
+    mut source: FileSource,
+    mut out: impl Sink,
+) -> Result<CaptureSummary, Error> {
     // A progress line when a person watches stderr and the output goes elsewhere.
     let mut progress = (std::io::stderr().is_terminal()
         && !std::io::stdout().is_terminal()
         && config.format != Format::Json)
         .then(|| Progress::new(std::io::stderr(), source.size(), config.ladder.lang));
     let mut analyzer = Analyzer::new(config.analyzer_options(args.ports.clone(), true));
-    let paced = config.pace.is_some() || config.step;
-    let mut config = config.clone();
-    // Pacing shows events as they come: one diagram in time order.
-    config.ladder.interleave |= paced;
-    let config = &config;
-    let mut render = renderer(config, out, err);
-    if paced {
-        render = Box::new(crate::render::Paced::new(render, config.pace, config.step));
-    }
     // --write-annotated: each segment's label, by frame, for the pcapng copy.
     let mut comments = std::collections::HashMap::new();
     let annotate = args.write_annotated.is_some();
@@ -171,7 +272,7 @@ pub fn run<'a>(
         if let (true, Event::Segment(s)) = (annotate, &ev) {
             comments.insert(s.frame, crate::lang::frame_comment(s, lang));
         }
-        deliver(config, render.as_mut(), ev)
+        out.put(ev)
     };
     loop {
         if let Some(p) = progress.as_mut() {
@@ -198,7 +299,7 @@ pub fn run<'a>(
         p.finish();
     }
     let summary = analyzer.finish(&mut sink)?;
-    render.finish()?;
+    out.done()?;
     if let Some(output) = &args.write_annotated {
         crate::pcapng::write_annotated(&args.file, output, &comments)?;
     }

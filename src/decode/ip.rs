@@ -20,7 +20,7 @@ pub struct IpPacket<'a> {
     pub offset: usize,
     /// Transport length as the IP header claims it.
     pub claimed_len: usize,
-    pub notes: Vec<DecodeNote>,
+    pub notes: super::DecodeNotes,
 }
 
 fn truncated(layer: Layer, offset: usize, needed: usize, available: usize) -> Skip {
@@ -69,7 +69,7 @@ fn bounded(
     header_len: usize,
     claimed_len: usize,
     snap_cut: bool,
-    notes: &mut Vec<DecodeNote>,
+    notes: &mut super::DecodeNotes,
 ) -> (std::ops::Range<usize>, usize) {
     let end = header_len.saturating_add(claimed_len);
     let mut len = claimed_len;
@@ -124,7 +124,7 @@ fn ipv4(bytes: &[u8], offset: usize, snap_cut: bool) -> Result<IpPacket<'_>, Ski
     if protocol != IPPROTO_TCP {
         return Err(Skip::NotTcp(protocol));
     }
-    let mut notes = Vec::new();
+    let mut notes = super::DecodeNotes::new();
     let (range, claimed_len) = bounded(bytes, header_len, claimed_len, snap_cut, &mut notes);
     Ok(IpPacket {
         src: IpAddr::V4(pkt.get_source()),
@@ -187,7 +187,7 @@ fn ipv6(bytes: &[u8], offset: usize, snap_cut: bool) -> Result<IpPacket<'_>, Ski
                         ),
                     )
                 })?;
-                let mut notes = Vec::new();
+                let mut notes = super::DecodeNotes::new();
                 let (range, claimed_len) = bounded(bytes, at, claimed_len, snap_cut, &mut notes);
                 return Ok(IpPacket {
                     src: IpAddr::V6(pkt.get_source()),

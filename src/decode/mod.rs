@@ -81,7 +81,7 @@ impl fmt::Display for Layer {
 }
 
 /// Something odd about a frame that still gave a segment.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum DecodeNote {
     /// The snapshot length cut the frame: `captured` of `original` bytes.
     SnaplenTruncated { captured: u32, original: u32 },
@@ -89,6 +89,7 @@ pub enum DecodeNote {
     /// the snapshot length).
     IpLengthExceedsFrame { claimed: usize, available: usize },
     /// The TCP option area could not be fully parsed.
+    #[default]
     OptionsMalformed,
     /// The TCP header was cut before its end: fields past the cut are missing.
     TcpHeaderTruncated,
@@ -120,8 +121,11 @@ impl fmt::Display for DecodeNote {
 pub struct Decoded<'a> {
     pub segment: Segment,
     pub payload: &'a [u8],
-    pub notes: Vec<DecodeNote>,
+    pub notes: DecodeNotes,
 }
+
+/// The notes of one frame: at most one of each kind, kept inline.
+pub type DecodeNotes = crate::inline::InlineVec<DecodeNote, 4>;
 
 /// Decode one frame. `orig_len` is the frame's length on the wire (libpcap's `len`), which is
 /// larger than `bytes.len()` when the snapshot length cut the frame.
@@ -131,13 +135,15 @@ pub fn decode_frame(linktype: Linktype, bytes: &[u8], orig_len: u32) -> Result<D
     let ip = ip::parse(&network, snap_cut)?;
     let mut decoded = tcp::parse(&ip, snap_cut)?;
     if snap_cut {
-        decoded.notes.insert(
-            0,
-            DecodeNote::SnaplenTruncated {
-                captured: bytes.len() as u32,
-                original: orig_len,
-            },
-        );
+        let mut notes = DecodeNotes::new();
+        notes.push(DecodeNote::SnaplenTruncated {
+            captured: bytes.len() as u32,
+            original: orig_len,
+        });
+        for note in decoded.notes.iter() {
+            notes.push(*note);
+        }
+        decoded.notes = notes;
     }
     Ok(decoded)
 }

@@ -1,6 +1,7 @@
 //! `Segment`: our own owned, validated representation of one TCP segment (the "Repr" of
 //! smoltcp's view/representation split). pnet types never leave `decode`.
 
+use crate::inline::InlineVec;
 use std::fmt;
 use std::net::SocketAddr;
 
@@ -90,23 +91,25 @@ impl TcpFlags {
 }
 
 /// A TCP option we do not decode, kept as kind and length.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct UnknownOption {
     pub kind: u8,
     pub len: u8,
 }
 
 /// The decoded TCP options of one segment.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct TcpOptions {
     pub mss: Option<u16>,
     pub window_scale: Option<u8>,
     pub sack_permitted: bool,
     /// SACK blocks as (left edge, right edge), absolute sequence numbers.
-    pub sack: Vec<(u32, u32)>,
+    /// At most four fit in the 40 bytes of option space.
+    pub sack: InlineVec<(u32, u32), 4>,
     /// Timestamps (TSval, TSecr).
     pub timestamps: Option<(u32, u32)>,
-    pub unknown: Vec<UnknownOption>,
+    /// At most twenty fit in the 40 bytes of option space.
+    pub unknown: InlineVec<UnknownOption, 20>,
     /// The option area was cut short by the snapshot length.
     pub truncated: bool,
     /// An option had a length that is impossible (0, 1, or past the header); parsing stopped there.

@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 /// Parse the TCP header in `ip.transport`.
 pub fn parse<'a>(ip: &IpPacket<'a>, snap_cut: bool) -> Result<Decoded<'a>, Skip> {
     let bytes = ip.transport;
-    let mut notes = ip.notes.clone();
+    let mut notes = ip.notes;
     // pnet reads 20 bytes; we need them all for the base header.
     if bytes.len() < 20 {
         return Err(Skip::Bad(DecodeError::Truncated {

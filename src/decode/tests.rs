@@ -89,7 +89,7 @@ fn ok(linktype: Linktype, frame: &[u8]) -> Owned {
         Ok(d) => Owned {
             segment: d.segment,
             payload: d.payload.to_vec(),
-            notes: d.notes,
+            notes: d.notes.to_vec(),
         },
         Err(e) => panic!("{linktype}: expected a segment, got {e:?}"),
     }

@@ -3,6 +3,7 @@
 //! a plain-words annotation.
 
 use super::escape::{escape_payload, escape_text, Encoding};
+use super::text::{push_secs, push_u64};
 use super::{text_width, truncate, Render};
 use crate::decode::TcpOptions;
 use crate::event::{
@@ -14,6 +15,7 @@ use crate::track::TcpState;
 use colored::{ColoredString, Colorize};
 use std::collections::BTreeMap;
 use std::io::{self, Write};
+use std::net::SocketAddr;
 
 #[derive(Clone, Debug)]
 pub struct LadderOptions {
@@ -80,6 +82,8 @@ pub struct LadderRenderer<W: Write, E: Write> {
     elided: std::collections::HashMap<u64, (usize, usize)>,
     /// Segments buffered in `conns`.
     buffered: usize,
+    /// A reused buffer for building lines.
+    line: String,
 }
 
 fn state_color(s: TcpState) -> ColoredString {
@@ -91,6 +95,52 @@ fn state_color(s: TcpState) -> ColoredString {
         TcpState::TimeWait => name.magenta().bold(),
         _ => name.yellow().bold(),
     }
+}
+
+/// How a piece of text is coloured (when colour is on).
+#[derive(Clone, Copy)]
+enum Paint {
+    Bold,
+    Title,
+    Dim,
+    State(TcpState),
+}
+
+/// Append `text`, coloured as `paint` says when colour is on.
+fn paint(out: &mut String, text: &str, paint: Paint) {
+    use std::fmt::Write as _;
+    if !colored::control::SHOULD_COLORIZE.should_colorize() {
+        out.push_str(text);
+        return;
+    }
+    let _ = match paint {
+        Paint::Bold => write!(out, "{}", text.bold()),
+        Paint::Title => write!(out, "{}", text.bold().underline()),
+        Paint::Dim => write!(out, "{}", text.dimmed()),
+        Paint::State(s) => write!(out, "{}", state_color(s)),
+    };
+}
+
+/// "connection 3: client 10.0.0.1:5000 → server 10.0.0.2:80", underlined, and a newline.
+fn title_line(t: &mut String, conn: u64, client: &SocketAddr, server: &SocketAddr, l: Lang) {
+    use std::fmt::Write as _;
+    let start = t.len();
+    t.push_str(lang::word(Word::Connection, l));
+    t.push(' ');
+    push_u64(t, conn);
+    t.push_str(": ");
+    t.push_str(lang::side(Side::Client, l));
+    t.push(' ');
+    let _ = write!(t, "{client}");
+    t.push_str(" → ");
+    t.push_str(lang::side(Side::Server, l));
+    t.push(' ');
+    let _ = write!(t, "{server}");
+    if colored::control::SHOULD_COLORIZE.should_colorize() {
+        let title = t.split_off(start);
+        paint(t, &title, Paint::Title);
+    }
+    t.push('\n');
 }
 
 fn phase_color(p: Phase, text: &str) -> ColoredString {
@@ -130,6 +180,7 @@ impl<W: Write, E: Write> LadderRenderer<W, E> {
             last_conn: None,
             elided: std::collections::HashMap::new(),
             buffered: 0,
+            line: String::new(),
         }
     }
 
@@ -311,14 +362,14 @@ impl<W: Write, E: Write> LadderRenderer<W, E> {
         // Wireshark's analysis flags: a short tag each (a fast or spurious retransmission
         // already says it is a retransmission).
         let flags = &s.tcp.flags;
-        for f in flags {
+        for f in flags.iter() {
             use crate::event::AnalysisFlag::*;
-            if *f == Retransmission
-                && (flags.contains(&FastRetransmission) || flags.contains(&SpuriousRetransmission))
+            if f == Retransmission
+                && (flags.contains(FastRetransmission) || flags.contains(SpuriousRetransmission))
             {
                 continue;
             }
-            let tag = format!("[{}]", lang::analysis_tag(*f, s, self.opts.lang));
+            let tag = format!("[{}]", lang::analysis_tag(f, s, self.opts.lang));
             label.push(' ');
             label.push_str(&tag.yellow().to_string());
         }
@@ -384,26 +435,25 @@ impl<W: Write, E: Write> LadderRenderer<W, E> {
     fn conn_title(
         &mut self,
         conn: u64,
-        client: &str,
-        server: &str,
+        client: &SocketAddr,
+        server: &SocketAddr,
         frame: Option<u64>,
     ) -> io::Result<()> {
-        let l = self.opts.lang;
-        let title = format!(
-            "{} {conn}: {} {} → {} {}",
-            lang::word(Word::Connection, l),
-            lang::side(Side::Client, l),
-            client,
-            lang::side(Side::Server, l),
-            server
-        );
-        let frame = frame
-            .map(|f| match l {
+        let mut t = std::mem::take(&mut self.line);
+        t.clear();
+        title_line(&mut t, conn, client, server, self.opts.lang);
+        if let Some(f) = frame {
+            t.pop();
+            let from = match self.opts.lang {
                 Lang::En => format!("  (from frame {f})"),
                 Lang::Zh => format!("  （从第 {f} 帧起）"),
-            })
-            .unwrap_or_default();
-        writeln!(self.out, "{}{}", title.bold().underline(), frame.dimmed())
+            };
+            paint(&mut t, &from, Paint::Dim);
+            t.push('\n');
+        }
+        let written = self.out.write_all(t.as_bytes());
+        self.line = t;
+        written
     }
 
     fn write_conn(&mut self, buf: ConnBuf) -> io::Result<()> {
@@ -426,12 +476,7 @@ impl<W: Write, E: Write> LadderRenderer<W, E> {
             };
             writeln!(self.out, "{}", more.bold().underline())?;
         } else {
-            self.conn_title(
-                conn,
-                &client.to_string(),
-                &server.to_string(),
-                Some(first.frame),
-            )?;
+            self.conn_title(conn, &client, &server, Some(first.frame))?;
             let (ci, si) = Self::initial_states(first);
             self.header_lines(ci, si)?;
         }
@@ -447,145 +492,196 @@ impl<W: Write, E: Write> LadderRenderer<W, E> {
         writeln!(self.out)
     }
 
+    /// A connection's summary: what happened, how it ended, Zeek's verdict, timing, and the
+    /// path each side took through the states. Built in one reused line buffer: on a capture
+    /// of a million connections this is most of the output.
     fn summary_block(&mut self, c: &ConnSummary, with_title: bool) -> io::Result<()> {
+        use lang::FidelityWord as W;
+        use std::fmt::Write as _;
         let l = self.opts.lang;
+        let mut t = std::mem::take(&mut self.line);
+        t.clear();
         if with_title {
-            self.conn_title(c.conn, &c.client.to_string(), &c.server.to_string(), None)?;
+            title_line(&mut t, c.conn, &c.client, &c.server, l);
         }
-        let indent = if self.opts.interleave {
-            format!("#{:<4}   ", c.conn)
+        let indent_start = t.len();
+        if self.opts.interleave {
+            let _ = write!(t, "#{:<4}   ", c.conn);
         } else {
-            "  ".to_string()
-        };
-        let rtt = c
-            .handshake_rtt
-            .map(|r| format!(" · {} {}", lang::word(Word::HandshakeRtt, l), fmt_secs(r)))
-            .unwrap_or_default();
+            t.push_str("  ");
+        }
+        let indent = t[indent_start..].to_string();
+        let (client, server) = (lang::side(Side::Client, l), lang::side(Side::Server, l));
         let (segs, bytes) = (lang::word(Word::Segments, l), lang::word(Word::Bytes, l));
-        writeln!(
-            self.out,
-            "{indent}{}: {} {}{rtt} · {}→{} {} {segs}, {} {bytes} · {}→{} {} {segs}, {} {bytes}",
-            lang::word(Word::Summary, l).bold(),
-            lang::word(Word::Duration, l),
-            fmt_secs(c.duration),
-            lang::side(Side::Client, l),
-            lang::side(Side::Server, l),
-            c.segments.c2s,
-            c.bytes.c2s,
-            lang::side(Side::Server, l),
-            lang::side(Side::Client, l),
-            c.segments.s2c,
-            c.bytes.s2c,
-        )?;
-        let mut ended = format!(
-            "{indent}{}: {}",
-            lang::word(Word::Ended, l),
-            lang::close_kind(c.close, l).bold()
-        );
+        // " client→server 3 bytes, server→client 0 bytes"
+        let per_dir = |t: &mut String, c2s: u64, s2c: u64| {
+            for (i, (from, to, n)) in [(client, server, c2s), (server, client, s2c)]
+                .into_iter()
+                .enumerate()
+            {
+                t.push_str(if i == 0 { " " } else { ", " });
+                t.push_str(from);
+                t.push('→');
+                t.push_str(to);
+                t.push(' ');
+                push_u64(t, n);
+                t.push(' ');
+                t.push_str(bytes);
+            }
+        };
+
+        // summary: duration · handshake RTT · segments and bytes each way
+        paint(&mut t, lang::word(Word::Summary, l), Paint::Bold);
+        t.push_str(": ");
+        t.push_str(lang::word(Word::Duration, l));
+        t.push(' ');
+        push_secs(&mut t, c.duration);
+        if let Some(r) = c.handshake_rtt {
+            t.push_str(" · ");
+            t.push_str(lang::word(Word::HandshakeRtt, l));
+            t.push(' ');
+            push_secs(&mut t, r);
+        }
+        t.push_str(" ·");
+        // "client→server 3 segments, 639 bytes · server→client ..."
+        for (i, (from, to, n, b)) in [
+            (client, server, c.segments.c2s, c.bytes.c2s),
+            (server, client, c.segments.s2c, c.bytes.s2c),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            t.push_str(if i == 0 { " " } else { " · " });
+            t.push_str(from);
+            t.push('→');
+            t.push_str(to);
+            t.push(' ');
+            push_u64(&mut t, n);
+            t.push(' ');
+            t.push_str(segs);
+            t.push_str(", ");
+            push_u64(&mut t, b);
+            t.push(' ');
+            t.push_str(bytes);
+        }
+        t.push('\n');
+
+        // ended: how · who closed first · half-close · how the capture met it
+        t.push_str(&indent);
+        t.push_str(lang::word(Word::Ended, l));
+        t.push_str(": ");
+        paint(&mut t, lang::close_kind(c.close, l), Paint::Bold);
         if let Some(side) = c.closed_by {
-            ended.push_str(&format!(
-                " · {}: {}",
-                lang::word(Word::FirstToClose, l),
-                lang::side(side, l)
-            ));
+            t.push_str(" · ");
+            t.push_str(lang::word(Word::FirstToClose, l));
+            t.push_str(": ");
+            t.push_str(lang::side(side, l));
         }
         if c.half_close {
-            ended.push_str(match l {
+            t.push_str(match l {
                 Lang::En => " · after a half-close (data flowed after the first FIN)",
                 Lang::Zh => " · 其间经历半关闭（第一个 FIN 之后仍有数据）",
             });
         }
         if let Some(o) = lang::origin(c.origin, l) {
-            ended.push_str(&format!(" · {o}"));
+            t.push_str(" · ");
+            t.push_str(o);
         }
-        writeln!(self.out, "{ended}")?;
-        self.fidelity_lines(c, &indent)?;
-        let path = |p: &[TcpState]| {
-            p.iter()
-                .map(|s| state_color(*s).to_string())
-                .collect::<Vec<_>>()
-                .join(" → ")
-        };
-        writeln!(
-            self.out,
-            "{indent}{}: {} {}",
-            lang::word(Word::FinalStates, l),
-            lang::side(Side::Client, l),
-            path(&c.client_path)
-        )?;
-        writeln!(
-            self.out,
-            "{indent}{}  {} {}",
-            " ".repeat(text_width(lang::word(Word::FinalStates, l))),
-            lang::side(Side::Server, l),
-            path(&c.server_path)
-        )
-    }
+        t.push('\n');
 
-    /// Zeek's conn_state and history; iRTT, RTT each way, retransmitted bytes and the most
-    /// bytes in flight (from `ConnSummary::fidelity`).
-    fn fidelity_lines(&mut self, c: &ConnSummary, indent: &str) -> io::Result<()> {
-        use lang::FidelityWord as W;
-        let l = self.opts.lang;
+        // zeek: conn_state · history
         let w = |x| lang::fidelity_word(x, l);
         let f = &c.fidelity;
-        let (cs, sc) = (
-            format!(
-                "{}→{}",
-                lang::side(Side::Client, l),
-                lang::side(Side::Server, l)
-            ),
-            format!(
-                "{}→{}",
-                lang::side(Side::Server, l),
-                lang::side(Side::Client, l)
-            ),
-        );
         if !f.conn_state.is_empty() {
-            writeln!(
-                self.out,
-                "{indent}{}: {} {} · {} {}",
-                w(W::Zeek).bold(),
-                w(W::ConnState),
-                f.conn_state,
-                w(W::History),
-                if f.history.is_empty() {
-                    "-"
-                } else {
-                    &f.history
-                }
-            )?;
+            t.push_str(&indent);
+            paint(&mut t, w(W::Zeek), Paint::Bold);
+            t.push_str(": ");
+            t.push_str(w(W::ConnState));
+            t.push(' ');
+            t.push_str(f.conn_state);
+            t.push_str(" · ");
+            t.push_str(w(W::History));
+            t.push(' ');
+            t.push_str(if f.history.is_empty() {
+                "-"
+            } else {
+                &f.history
+            });
+            t.push('\n');
         }
-        let rtt = |r: &crate::event::RttStats| match r.avg() {
-            Some(avg) => format!(
-                "{}/{}/{} ({} {})",
-                fmt_secs(r.min),
-                fmt_secs(avg),
-                fmt_secs(r.max),
-                r.samples,
-                w(W::Samples)
-            ),
-            None => w(W::NoSamples).to_string(),
-        };
-        let bytes = lang::word(Word::Bytes, l);
-        let irtt = f
-            .irtt
-            .map(|r| format!("{} {} · ", w(W::Irtt), fmt_secs(r)))
-            .unwrap_or_default();
-        writeln!(
-            self.out,
-            "{indent}{}: {irtt}{} {cs} {}, {sc} {} · {} {cs} {} {bytes}, {sc} {} {bytes} · {} {cs} {} {bytes}, {sc} {} {bytes}",
-            w(W::Timing).bold(),
-            w(W::Rtt),
-            rtt(&f.rtt_c2s),
-            rtt(&f.rtt_s2c),
-            w(W::Retransmitted),
-            f.retransmitted_bytes.c2s,
-            f.retransmitted_bytes.s2c,
-            w(W::MaxInFlight),
-            f.max_in_flight.c2s,
-            f.max_in_flight.s2c,
-        )
+
+        // timing: iRTT · RTT each way · retransmitted bytes · most bytes in flight
+        t.push_str(&indent);
+        paint(&mut t, w(W::Timing), Paint::Bold);
+        t.push_str(": ");
+        if let Some(r) = f.irtt {
+            t.push_str(w(W::Irtt));
+            t.push(' ');
+            push_secs(&mut t, r);
+            t.push_str(" · ");
+        }
+        t.push_str(w(W::Rtt));
+        for (i, (from, to, r)) in [(client, server, &f.rtt_c2s), (server, client, &f.rtt_s2c)]
+            .into_iter()
+            .enumerate()
+        {
+            t.push_str(if i == 0 { " " } else { ", " });
+            t.push_str(from);
+            t.push('→');
+            t.push_str(to);
+            t.push(' ');
+            match r.avg() {
+                Some(avg) => {
+                    push_secs(&mut t, r.min);
+                    t.push('/');
+                    push_secs(&mut t, avg);
+                    t.push('/');
+                    push_secs(&mut t, r.max);
+                    t.push_str(" (");
+                    push_u64(&mut t, r.samples);
+                    t.push(' ');
+                    t.push_str(w(W::Samples));
+                    t.push(')');
+                }
+                None => t.push_str(w(W::NoSamples)),
+            }
+        }
+        t.push_str(" · ");
+        t.push_str(w(W::Retransmitted));
+        per_dir(&mut t, f.retransmitted_bytes.c2s, f.retransmitted_bytes.s2c);
+        t.push_str(" · ");
+        t.push_str(w(W::MaxInFlight));
+        per_dir(&mut t, f.max_in_flight.c2s, f.max_in_flight.s2c);
+        t.push('\n');
+
+        // states: each side's path
+        let states = lang::word(Word::FinalStates, l);
+        for (i, (side, path)) in [(client, &c.client_path), (server, &c.server_path)]
+            .into_iter()
+            .enumerate()
+        {
+            t.push_str(&indent);
+            if i == 0 {
+                t.push_str(states);
+                t.push_str(": ");
+            } else {
+                for _ in 0..text_width(states) + 2 {
+                    t.push(' ');
+                }
+            }
+            t.push_str(side);
+            t.push(' ');
+            for (j, s) in path.iter().enumerate() {
+                if j > 0 {
+                    t.push_str(" → ");
+                }
+                paint(&mut t, s.name(), Paint::State(*s));
+            }
+            t.push('\n');
+        }
+        let written = self.out.write_all(t.as_bytes());
+        self.line = t;
+        written
     }
 
     fn notice(&mut self, n: &Notice) -> io::Result<()> {
@@ -704,15 +800,7 @@ pub fn options_text(o: &TcpOptions) -> String {
 }
 
 /// Seconds with a unit a person reads at a glance.
-pub fn fmt_secs(s: f64) -> String {
-    if s < 1e-3 {
-        format!("{:.1} µs", s * 1e6)
-    } else if s < 1.0 {
-        format!("{:.3} ms", s * 1e3)
-    } else {
-        format!("{s:.3} s")
-    }
-}
+pub use super::text::fmt_secs;
 
 impl<W: Write, E: Write> Render for LadderRenderer<W, E> {
     fn event(&mut self, ev: &Event) -> io::Result<()> {

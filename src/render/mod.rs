@@ -9,6 +9,7 @@ pub mod ladder;
 pub mod mermaid;
 pub mod svg;
 pub mod table;
+pub mod text;
 
 use crate::event::Event;
 use std::io;

@@ -8,7 +8,7 @@
 
 use super::seq::SeqNum;
 use crate::decode::Segment;
-use crate::event::{AnalysisFlag, RttStats, SegAnalysis};
+use crate::event::{AnalysisFlag, FlagSet, RttStats, SegAnalysis};
 use crate::source::Timestamp;
 use std::collections::VecDeque;
 
@@ -47,7 +47,7 @@ pub struct FlowAnalysis {
     /// This direction has sent nothing but SYNs so far (its window is unscaled).
     first_ack: bool,
     dup_ack_num: i32,
-    last_flags: Vec<AnalysisFlag>,
+    last_flags: FlagSet,
     unacked: VecDeque<Unacked>,
     valid_bif: bool,
     /// Our own figures, beyond Wireshark's per-frame fields.
@@ -75,7 +75,7 @@ impl Default for FlowAnalysis {
             win_scale: -1,
             first_ack: true,
             dup_ack_num: 0,
-            last_flags: Vec::new(),
+            last_flags: FlagSet::default(),
             unacked: VecDeque::new(),
             valid_bif: true,
             rtt: RttStats::default(),
@@ -95,7 +95,6 @@ impl FlowAnalysis {
     pub fn release_buffers(&mut self) {
         self.unacked = VecDeque::new();
         self.tsvals = VecDeque::new();
-        self.last_flags = Vec::new();
     }
 }
 
@@ -131,7 +130,7 @@ pub fn analyze(
     let (syn, fin, rst, ackf) = (f.syn(), f.fin(), f.rst(), f.ack());
     let sfr = syn || fin || rst;
     let window = u32::from(seg.window);
-    let mut flags: Vec<AnalysisFlag> = Vec::new();
+    let mut flags = FlagSet::default();
     let mut out = SegAnalysis {
         next_seq: (fwd.next_seq != 0).then(|| fwd.next_seq.wrapping_sub(cx.fwd_base)),
         peer_ack: (rev.last_ack != 0).then(|| rev.last_ack.wrapping_sub(cx.fwd_base)),
@@ -158,21 +157,21 @@ pub fn analyze(
         // ZERO WINDOW PROBE: exactly one byte at the next expected sequence number while
         // the receiver's window is zero.
         if seglen == 1 && seq == fwd.next_seq && rev.window == 0 {
-            flags.push(ZeroWindowProbe);
+            flags.insert(ZeroWindowProbe);
             break 'fwd;
         }
         // ZERO WINDOW: window 0 on a segment without SYN, FIN or RST.
         if window == 0 && !sfr {
-            flags.push(ZeroWindow);
+            flags.insert(ZeroWindow);
         }
         // LOST SEGMENT: beyond the next expected sequence number (not on RSTs).
         if fwd.next_seq != 0 && gt(seq, fwd.next_seq) && !rst {
-            flags.push(LostSegment);
+            flags.insert(LostSegment);
             fwd.valid_bif = false;
         }
         // KEEP-ALIVE: 0 or 1 byte, one before the next expected sequence number.
         if seglen <= 1 && seq == fwd.next_seq.wrapping_sub(1) && !sfr {
-            flags.push(KeepAlive);
+            flags.insert(KeepAlive);
         }
         // WINDOW UPDATE: no data, same seq and ack, a new non-zero window.
         if seglen == 0
@@ -182,7 +181,7 @@ pub fn analyze(
             && ack == fwd.last_ack
             && !sfr
         {
-            flags.push(WindowUpdate);
+            flags.insert(WindowUpdate);
         }
         // WINDOW FULL: data reaching exactly the right edge of the receiver's window.
         if seglen > 0 && rev.win_scale != -1 && !sfr {
@@ -193,22 +192,22 @@ pub fn analyze(
             };
             let edge = rev.last_ack.wrapping_add(rev.window.wrapping_shl(shift));
             if rev.window != u32::MAX && seq.wrapping_add(seglen) == edge {
-                flags.push(WindowFull);
+                flags.insert(WindowFull);
             }
         }
         let repeats = seglen == 0 && seq == fwd.next_seq && ack == fwd.last_ack && !sfr;
         // KEEP-ALIVE ACK: repeats the last ACK, answering a keep-alive.
-        if repeats && window != 0 && window == fwd.window && rev.last_flags.contains(&KeepAlive) {
-            flags.push(KeepAliveAck);
+        if repeats && window != 0 && window == fwd.window && rev.last_flags.contains(KeepAlive) {
+            flags.insert(KeepAliveAck);
             break 'fwd;
         }
         // ZERO WINDOW PROBE ACK: repeats the last ACK and the zero window, answering a probe.
         if repeats
             && window == 0
             && window == fwd.window
-            && rev.last_flags.contains(&ZeroWindowProbe)
+            && rev.last_flags.contains(ZeroWindowProbe)
         {
-            flags.push(ZeroWindowProbeAck);
+            flags.insert(ZeroWindowProbeAck);
             break 'fwd;
         }
         // DUPLICATE ACK: no data, same window, same seq and ack as before.
@@ -218,7 +217,7 @@ pub fn analyze(
             } else {
                 fwd.dup_ack_num.saturating_add(1)
             };
-            flags.push(DuplicateAck);
+            flags.insert(DuplicateAck);
             out.dup_ack_num = Some(fwd.dup_ack_num.max(0) as u32);
         }
     }
@@ -232,10 +231,10 @@ pub fn analyze(
         // An unsigned comparison in Wireshark, not a sequence-space one.
         if rev.max_seq_to_be_acked > rev.next_seq {
             rev.max_seq_to_be_acked = rev.next_seq;
-            flags.push(AckLostSegment);
+            flags.insert(AckLostSegment);
         } else {
             if rev.dup_ack_num == 0 {
-                flags.push(AckLostSegment);
+                flags.insert(AckLostSegment);
             }
             rev.dup_ack_num = -1;
         }
@@ -243,7 +242,7 @@ pub fn analyze(
 
     // RETRANSMISSION / FAST RETRANSMISSION / OUT-OF-ORDER / SPURIOUS.
     let mut retransmitted = false;
-    if (seglen > 0 || syn || fin) && !flags.contains(&KeepAlive) {
+    if (seglen > 0 || syn || fin) && !flags.contains(KeepAlive) {
         let mut not_advanced = fwd.next_seq != 0 && lt(seq, fwd.next_seq);
         // More than one byte starting just before nextseq adds new data (after a probe).
         if seglen > 1 && fwd.next_seq.wrapping_sub(1) == seq {
@@ -260,21 +259,21 @@ pub fn analyze(
         // so the two never meet, but an acknowledged resend soon after the highest segment
         // is spurious, not out of order (tshark 4.0.17 on tests/data/fidelity/loss-out).
         if seglen > 0 && rev.last_ack != 0 && le(seq.wrapping_add(seglen), rev.last_ack) {
-            flags.push(SpuriousRetransmission);
-            flags.push(Retransmission);
+            flags.insert(SpuriousRetransmission);
+            flags.insert(Retransmission);
             retransmitted = true;
         } else if not_advanced
             && rev.dup_ack_num >= 2
             && rev.last_ack == seq
             && since_dup < FAST_RETRANS_SECS
         {
-            flags.push(FastRetransmission);
-            flags.push(Retransmission);
+            flags.insert(FastRetransmission);
+            flags.insert(Retransmission);
             retransmitted = true;
         } else if not_advanced && since_next < ooo_thres && fwd.next_seq != occupied {
-            flags.push(OutOfOrder);
+            flags.insert(OutOfOrder);
         } else if not_advanced {
-            flags.push(Retransmission);
+            flags.insert(Retransmission);
             retransmitted = true;
         }
     }
@@ -283,14 +282,14 @@ pub fn analyze(
     }
 
     // Remember the segment, the highest sequence number, what to expect next.
-    let probe = flags.contains(&ZeroWindowProbe);
+    let probe = flags.contains(ZeroWindowProbe);
     let next = seq.wrapping_add(seglen).wrapping_add(u32::from(syn || fin));
     if (seglen > 0 || syn || fin) && fwd.unacked.len() < MAX_UNACKED {
         fwd.unacked.push_front(Unacked {
             seq,
             next_seq: next,
             ts: cx.ts,
-            original: !retransmitted && !flags.contains(&OutOfOrder),
+            original: !retransmitted && !flags.contains(OutOfOrder),
         });
     }
     if (gt(next, fwd.next_seq) || fwd.next_seq == 0) && !probe {
@@ -405,9 +404,7 @@ pub fn analyze(
         out.dsack = below_ack || inside_second;
     }
 
-    flags.sort();
-    flags.dedup();
-    fwd.last_flags = flags.clone();
+    fwd.last_flags = flags;
     out.flags = flags;
     out
 }
@@ -504,7 +501,7 @@ mod tests {
         // same window, no data): each repeat is a duplicate ACK, counted.
         let d1 = p.s2c(seg(501, 101, ACK, 0, 1000), 0.01);
         assert_eq!(
-            (d1.flags.clone(), d1.dup_ack_num),
+            (d1.flags.to_vec(), d1.dup_ack_num),
             (vec![DuplicateAck], Some(1))
         );
         let d2 = p.s2c(seg(501, 101, ACK, 0, 1000), 0.001);

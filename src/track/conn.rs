@@ -15,6 +15,7 @@ use crate::event::{
     CloseKind, ConnSummary, Dir, Fidelity, Label, Note, Origin, PerDir, SegAnalysis, Side,
     StateChange, WaveShape, WaveStep,
 };
+use crate::inline::InlineVec;
 use crate::source::Timestamp;
 
 /// What the tracker concluded about one segment.
@@ -24,8 +25,9 @@ pub struct Analysis {
     pub rel_seq: u32,
     pub rel_ack: u32,
     pub label: Label,
-    pub changes: Vec<StateChange>,
-    pub notes: Vec<Note>,
+    /// At most one change per side.
+    pub changes: InlineVec<StateChange, 2>,
+    pub notes: InlineVec<Note, 8>,
     /// The window in bytes, when the scale factor is known.
     pub scaled_win: Option<u64>,
     /// This segment made the shape of the close known (for the first FIN's label).
@@ -184,7 +186,7 @@ impl Connection {
         let (syn, ackf, fin, rst) = (flags.syn(), flags.ack(), flags.fin(), flags.rst());
         let len = seg.payload_len;
         let seq = SeqNum(seg.seq);
-        let mut notes = Vec::new();
+        let mut notes = InlineVec::new();
         let mut resolved = None;
 
         let (s, r) = self.sides_mut(dir);
@@ -479,7 +481,7 @@ impl Connection {
         };
         self.zeek.on_segment(seg);
 
-        let mut changes = Vec::new();
+        let mut changes = InlineVec::new();
         if self.client.state != before.0 {
             changes.push(StateChange {
                 side: Side::Client,
@@ -532,7 +534,46 @@ impl Connection {
         }
     }
 
-    pub fn summary(&self) -> ConnSummary {
+    /// The summary of a connection about to be dropped: its state paths and history move
+    /// into it rather than being copied.
+    pub fn into_summary(mut self: Box<Self>) -> ConnSummary {
+        let conn_state = self.zeek.conn_state();
+        let history = self.zeek.take_history();
+        let client_path = std::mem::take(&mut self.client_path);
+        let server_path = std::mem::take(&mut self.server_path);
+        ConnSummary {
+            client_path,
+            server_path,
+            fidelity: Fidelity {
+                conn_state,
+                history,
+                ..self.fidelity()
+            },
+            ..self.summary()
+        }
+    }
+
+    fn fidelity(&self) -> Fidelity {
+        Fidelity {
+            conn_state: self.zeek.conn_state(),
+            history: String::new(),
+            irtt: self.handshake_rtt,
+            rtt_c2s: self.c_flow.rtt,
+            rtt_s2c: self.s_flow.rtt,
+            retransmitted_bytes: PerDir {
+                c2s: self.c_flow.retransmitted_bytes,
+                s2c: self.s_flow.retransmitted_bytes,
+            },
+            max_in_flight: PerDir {
+                c2s: self.c_flow.max_in_flight,
+                s2c: self.s_flow.max_in_flight,
+            },
+        }
+    }
+
+    /// The summary so far, without the state paths and history (those come with
+    /// [`Connection::into_summary`]).
+    fn summary(&self) -> ConnSummary {
         ConnSummary {
             conn: self.id,
             client: self.client.addr,
@@ -555,23 +596,9 @@ impl Connection {
             origin: self.origin,
             client_state: self.client.state,
             server_state: self.server.state,
-            client_path: self.client_path.clone(),
-            server_path: self.server_path.clone(),
-            fidelity: Fidelity {
-                conn_state: self.zeek.conn_state(),
-                history: self.zeek.history().to_string(),
-                irtt: self.handshake_rtt,
-                rtt_c2s: self.c_flow.rtt,
-                rtt_s2c: self.s_flow.rtt,
-                retransmitted_bytes: PerDir {
-                    c2s: self.c_flow.retransmitted_bytes,
-                    s2c: self.s_flow.retransmitted_bytes,
-                },
-                max_in_flight: PerDir {
-                    c2s: self.c_flow.max_in_flight,
-                    s2c: self.s_flow.max_in_flight,
-                },
-            },
+            client_path: Vec::new(),
+            server_path: Vec::new(),
+            fidelity: self.fidelity(),
         }
     }
 }

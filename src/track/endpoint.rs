@@ -6,8 +6,9 @@ use std::fmt;
 use std::net::SocketAddr;
 
 /// The connection states of RFC 9293, section 3.3.2.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum TcpState {
+    #[default]
     Closed,
     Listen,
     SynSent,

@@ -167,7 +167,7 @@ impl Tracker {
         let reuse = self.conns.get(&key).is_some_and(|c| c.is_reuse(seg));
         if reuse {
             if let Some(old) = self.conns.remove(&key) {
-                ended.push(old.summary());
+                ended.push(old.into_summary());
             }
         }
         if !self.conns.contains_key(&key) && self.conns.len() >= self.limits.max_connections.max(1)
@@ -189,8 +189,7 @@ impl Tracker {
             analysis
                 .tcp
                 .flags
-                .insert(0, crate::event::AnalysisFlag::ReusedPorts);
-            analysis.tcp.flags.sort();
+                .insert(crate::event::AnalysisFlag::ReusedPorts);
         }
         Tracked {
             conn: conn.id,
@@ -211,7 +210,7 @@ impl Tracker {
         by_age.truncate(n);
         for (_, key) in by_age {
             if let Some(c) = self.conns.remove(&key) {
-                ended.push(c.summary());
+                ended.push(c.into_summary());
                 self.dropped.evicted += 1;
             }
         }
@@ -249,7 +248,7 @@ impl Tracker {
         let mut out: Vec<ConnSummary> = over
             .iter()
             .filter_map(|k| self.conns.remove(k))
-            .map(|c| c.summary())
+            .map(|c| c.into_summary())
             .collect();
         self.dropped.expired += out.len() as u64;
         out.sort_by_key(|s| s.conn);
@@ -263,7 +262,7 @@ impl Tracker {
 
     /// End of input: the summaries of every connection still tracked, in order of first packet.
     pub fn finish(&mut self) -> Vec<ConnSummary> {
-        let mut all: Vec<ConnSummary> = self.conns.drain().map(|(_, c)| c.summary()).collect();
+        let mut all: Vec<ConnSummary> = self.conns.drain().map(|(_, c)| c.into_summary()).collect();
         all.sort_by_key(|s| s.conn);
         all
     }

@@ -577,8 +577,9 @@ impl ZeekConn {
         }
     }
 
-    pub fn history(&self) -> &str {
-        &self.history
+    /// The history, leaving an empty one (for a connection about to be dropped).
+    pub fn take_history(&mut self) -> String {
+        std::mem::take(&mut self.history)
     }
 }
 
