@@ -121,6 +121,15 @@ fn paint(out: &mut String, text: &str, paint: Paint) {
     };
 }
 
+/// `sep`, then "client→server ".
+fn push_dir(t: &mut String, sep: &str, from: &str, to: &str) {
+    t.push_str(sep);
+    t.push_str(from);
+    t.push('→');
+    t.push_str(to);
+    t.push(' ');
+}
+
 /// "connection 3: client 10.0.0.1:5000 → server 10.0.0.2:80", underlined, and a newline.
 fn title_line(t: &mut String, conn: u64, client: &SocketAddr, server: &SocketAddr, l: Lang) {
     use std::fmt::Write as _;
@@ -519,11 +528,7 @@ impl<W: Write, E: Write> LadderRenderer<W, E> {
                 .into_iter()
                 .enumerate()
             {
-                t.push_str(if i == 0 { " " } else { ", " });
-                t.push_str(from);
-                t.push('→');
-                t.push_str(to);
-                t.push(' ');
+                push_dir(t, if i == 0 { " " } else { ", " }, from, to);
                 push_u64(t, n);
                 t.push(' ');
                 t.push_str(bytes);
@@ -551,11 +556,7 @@ impl<W: Write, E: Write> LadderRenderer<W, E> {
         .into_iter()
         .enumerate()
         {
-            t.push_str(if i == 0 { " " } else { " · " });
-            t.push_str(from);
-            t.push('→');
-            t.push_str(to);
-            t.push(' ');
+            push_dir(&mut t, if i == 0 { " " } else { " · " }, from, to);
             push_u64(&mut t, n);
             t.push(' ');
             t.push_str(segs);
@@ -625,11 +626,7 @@ impl<W: Write, E: Write> LadderRenderer<W, E> {
             .into_iter()
             .enumerate()
         {
-            t.push_str(if i == 0 { " " } else { ", " });
-            t.push_str(from);
-            t.push('→');
-            t.push_str(to);
-            t.push(' ');
+            push_dir(&mut t, if i == 0 { " " } else { ", " }, from, to);
             match r.avg() {
                 Some(avg) => {
                     push_secs(&mut t, r.min);
