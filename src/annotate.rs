@@ -130,11 +130,10 @@ impl Analyzer {
             }
         }
         self.first_ts.get_or_insert(frame.ts);
-        for over in self.tracker.expire(frame.ts) {
-            self.emit(Event::Connection(Box::new(over)), sink)?;
-        }
+        self.tracker.expire(frame.ts);
+        self.emit_ended(sink)?;
         let tracked = self.tracker.on_segment(seg, frame.ts);
-        if !tracked.ended.is_empty() {
+        if self.tracker.has_ended() {
             let evicted_before = self.summary.evicted;
             self.summary.evicted = self.tracker.dropped().evicted;
             if evicted_before == 0 && self.summary.evicted > 0 {
@@ -150,9 +149,7 @@ impl Analyzer {
                     sink,
                 )?;
             }
-            for ended in tracked.ended {
-                self.emit(Event::Connection(Box::new(ended)), sink)?;
-            }
+            self.emit_ended(sink)?;
         }
         if self.opts.skip_segments {
             return Ok(());
@@ -244,6 +241,14 @@ impl Analyzer {
         self.summary.evicted = dropped.evicted;
         sink(Event::Capture(self.summary.clone()))?;
         Ok(self.summary.clone())
+    }
+
+    /// Pass on the summaries of the connections the tracker dropped.
+    fn emit_ended<E>(&mut self, sink: &mut impl FnMut(Event) -> Result<(), E>) -> Result<(), E> {
+        while let Some(summary) = self.tracker.next_ended() {
+            self.emit(Event::Connection(Box::new(summary)), sink)?;
+        }
+        Ok(())
     }
 
     fn emit<E>(

@@ -117,15 +117,12 @@ proptest! {
         for s in &steps {
             now_ms += s.dt_ms;
             let ts = Timestamp::new((now_ms / 1000) as i64, (now_ms % 1000) as u32 * 1_000_000);
-            for over in tracker.expire(ts) {
-                states.remove(&over.conn);
-                summaries.push(over);
-            }
+            tracker.expire(ts);
             let t = tracker.on_segment(&segment(s), ts);
-            for ended in &t.ended {
+            for ended in tracker.take_ended() {
                 states.remove(&ended.conn);
+                summaries.push(ended);
             }
-            summaries.extend(t.ended);
             prop_assert!(t.rel_time >= 0.0);
             prop_assert!(tracker.tracked() <= limits.max_connections);
             let (mut client, mut server) = states

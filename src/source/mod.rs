@@ -26,6 +26,25 @@ impl Timestamp {
     }
 
     /// `self - earlier` in seconds (negative when `earlier` is later).
+    /// This time plus `secs` seconds (saturating; nothing is added for a negative or NaN).
+    pub fn plus(self, secs: f64) -> Timestamp {
+        if secs.is_nan() || secs <= 0.0 {
+            return self;
+        }
+        let whole = secs.floor();
+        // `as` saturates: an absurd timeout gives the far future, not a wrap.
+        let mut s = self.secs.saturating_add(whole as i64);
+        let mut nanos = u64::from(self.nanos) + ((secs - whole) * 1e9) as u64;
+        if nanos >= 1_000_000_000 {
+            nanos -= 1_000_000_000;
+            s = s.saturating_add(1);
+        }
+        Timestamp {
+            secs: s,
+            nanos: nanos.min(999_999_999) as u32,
+        }
+    }
+
     pub fn since(self, earlier: Timestamp) -> f64 {
         (self.secs - earlier.secs) as f64 + (f64::from(self.nanos) - f64::from(earlier.nanos)) / 1e9
     }

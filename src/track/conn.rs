@@ -536,7 +536,7 @@ impl Connection {
 
     /// The summary of a connection about to be dropped: its state paths and history move
     /// into it rather than being copied.
-    pub fn into_summary(mut self: Box<Self>) -> ConnSummary {
+    pub fn take_summary(&mut self) -> ConnSummary {
         let conn_state = self.zeek.conn_state();
         let history = self.zeek.take_history();
         let client_path = std::mem::take(&mut self.client_path);
@@ -572,7 +572,7 @@ impl Connection {
     }
 
     /// The summary so far, without the state paths and history (those come with
-    /// [`Connection::into_summary`]).
+    /// [`Connection::take_summary`]).
     fn summary(&self) -> ConnSummary {
         ConnSummary {
             conn: self.id,

@@ -14,7 +14,7 @@ pub use seq::SeqNum;
 use crate::decode::Segment;
 use crate::event::ConnSummary;
 use crate::source::Timestamp;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 
 /// A fast hasher for connection keys (the Fx hash of rustc and Firefox). Keys come from the
@@ -82,9 +82,6 @@ pub struct Tracked {
     pub client_state: TcpState,
     pub server_state: TcpState,
     pub analysis: Analysis,
-    /// Connections that ended on this segment's arrival: the one its SYN replaced on the same
-    /// ports (port reuse), or the least recently active ones evicted to stay under the cap.
-    pub ended: Vec<ConnSummary>,
 }
 
 /// How long connections are kept, and how many: what keeps memory flat on any capture.
@@ -123,16 +120,62 @@ pub struct Dropped {
     pub evicted: u64,
 }
 
+/// Dropped connections' boxes kept for reuse, at most: reusing them spares the allocator a
+/// stream of fresh pages when thousands expire at once.
+const SPARE_BOXES: usize = 1024;
+/// The table is sized for this many connections (or the cap, if lower) from the start.
+const INITIAL_TABLE: usize = 20_000;
+
+/// Where a connection stands, for expiry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Status {
+    Open,
+    /// Only the client's SYNs so far.
+    Attempt,
+    /// Both FINs acknowledged, or reset.
+    Finished,
+}
+
+/// A table entry: what expiry and eviction read, beside the connection itself, so that
+/// sweeping the table never touches the connections' own memory.
+#[derive(Clone, Debug)]
+struct Slot {
+    last: Timestamp,
+    id: u64,
+    status: Status,
+    conn: Box<Connection>,
+}
+
+impl Slot {
+    fn is_over(&self, now: Timestamp, limits: &Limits) -> bool {
+        let idle = now.since(self.last);
+        let timeout = match self.status {
+            Status::Finished => limits.linger,
+            Status::Attempt => limits.attempt_timeout,
+            Status::Open => limits.idle_timeout,
+        };
+        idle > timeout || idle > limits.idle_timeout
+    }
+}
+
 /// All connections of a capture.
 #[derive(Debug, Default)]
 pub struct Tracker {
     /// Boxed: a connection is about a kilobyte, and the table moves its entries when it grows.
-    conns: HashMap<ConnKey, Box<Connection>, FxBuild>,
+    conns: HashMap<ConnKey, Slot, FxBuild>,
     next_id: u64,
     limits: Limits,
     dropped: Dropped,
     last_sweep: Option<Timestamp>,
     since_sweep: usize,
+    /// Summaries of connections that ended and were dropped, until [`Tracker::take_ended`].
+    ended: VecDeque<ConnSummary>,
+    /// Scratch space of `evict` and `expire`, kept between calls.
+    by_age: Vec<(Timestamp, ConnKey)>,
+    by_id: Vec<(u64, ConnKey)>,
+    /// Boxes, not connections: reusing the allocation is the point.
+    #[allow(clippy::vec_box)]
+    spare: Vec<Box<Connection>>,
 }
 
 impl Tracker {
@@ -143,7 +186,37 @@ impl Tracker {
     pub fn with_limits(limits: Limits) -> Tracker {
         Tracker {
             limits,
+            conns: HashMap::with_capacity_and_hasher(
+                limits.max_connections.min(INITIAL_TABLE),
+                FxBuild::default(),
+            ),
             ..Tracker::default()
+        }
+    }
+
+    /// The summaries of connections dropped since the last call, in the order they ended:
+    /// those [`Tracker::expire`] found over, the one a SYN replaced on the same ports (port
+    /// reuse), and those evicted to stay under the cap.
+    pub fn take_ended(&mut self) -> std::collections::vec_deque::Drain<'_, ConnSummary> {
+        self.ended.drain(..)
+    }
+
+    /// The next of [`Tracker::take_ended`]'s summaries.
+    pub fn next_ended(&mut self) -> Option<ConnSummary> {
+        self.ended.pop_front()
+    }
+
+    /// Are there summaries waiting for [`Tracker::take_ended`]?
+    pub fn has_ended(&self) -> bool {
+        !self.ended.is_empty()
+    }
+
+    /// Summarise a connection taken out of the table, keeping its box for reuse.
+    fn retire(&mut self, slot: Slot) {
+        let mut conn = slot.conn;
+        self.ended.push_back(conn.take_summary());
+        if self.spare.len() < SPARE_BOXES {
+            self.spare.push(conn);
         }
     }
 
@@ -163,27 +236,49 @@ impl Tracker {
 
     pub fn on_segment(&mut self, seg: &Segment, ts: Timestamp) -> Tracked {
         let key = ConnKey::of(seg);
-        let mut ended = Vec::new();
-        let reuse = self.conns.get(&key).is_some_and(|c| c.is_reuse(seg));
+        let reuse = self.conns.get(&key).is_some_and(|s| s.conn.is_reuse(seg));
         if reuse {
             if let Some(old) = self.conns.remove(&key) {
-                ended.push(old.into_summary());
+                self.retire(old);
             }
         }
         if !self.conns.contains_key(&key) && self.conns.len() >= self.limits.max_connections.max(1)
         {
-            self.evict(&mut ended);
+            self.evict();
         }
-        let next_id = &mut self.next_id;
-        let conn = self.conns.entry(key).or_insert_with(|| {
+        let (next_id, spare) = (&mut self.next_id, &mut self.spare);
+        let slot = self.conns.entry(key).or_insert_with(|| {
             let id = *next_id;
             *next_id += 1;
-            Box::new(Connection::new(id, seg, ts))
+            let fresh = Connection::new(id, seg, ts);
+            let conn = match spare.pop() {
+                Some(mut boxed) => {
+                    *boxed = fresh;
+                    boxed
+                }
+                None => Box::new(fresh),
+            };
+            Slot {
+                last: ts,
+                id,
+                status: Status::Open,
+                conn,
+            }
         });
+        let conn = &mut slot.conn;
+        let was_finished = conn.is_finished();
         let mut analysis = conn.on_segment(seg, ts);
-        if conn.is_finished() {
-            conn.compact();
-        }
+        slot.last = conn.last;
+        slot.status = if conn.is_finished() {
+            if !was_finished {
+                conn.compact();
+            }
+            Status::Finished
+        } else if conn.is_unanswered_attempt() {
+            Status::Attempt
+        } else {
+            Status::Open
+        };
         if reuse {
             // Wireshark: a SYN with a new ISN on ports already used starts a new stream.
             analysis
@@ -192,34 +287,54 @@ impl Tracker {
                 .insert(crate::event::AnalysisFlag::ReusedPorts);
         }
         Tracked {
-            conn: conn.id,
+            conn: slot.id,
             rel_time: ts.since(conn.start),
             client_state: conn.client.state,
             server_state: conn.server.state,
             analysis,
-            ended,
         }
     }
 
-    /// Make room: summarise and drop the least recently active eighth of the table.
-    fn evict(&mut self, ended: &mut Vec<ConnSummary>) {
+    /// Make room: summarise and drop the least recently active eighth of the table (the
+    /// summaries in order of connection number).
+    fn evict(&mut self) {
         let n = (self.conns.len() / 8).max(1);
-        let mut by_age: Vec<(Timestamp, ConnKey)> =
-            self.conns.iter().map(|(k, c)| (c.last, *k)).collect();
+        let mut by_age = std::mem::take(&mut self.by_age);
+        by_age.clear();
+        by_age.extend(self.conns.iter().map(|(k, s)| (s.last, *k)));
         by_age.select_nth_unstable_by_key(n - 1, |(t, _)| *t);
-        by_age.truncate(n);
-        for (_, key) in by_age {
-            if let Some(c) = self.conns.remove(&key) {
-                ended.push(c.into_summary());
-                self.dropped.evicted += 1;
+        let mut by_id = std::mem::take(&mut self.by_id);
+        by_id.clear();
+        by_id.extend(
+            by_age
+                .drain(..n)
+                .filter_map(|(_, k)| self.conns.get(&k).map(|s| (s.id, k))),
+        );
+        self.by_age = by_age;
+        self.dropped.evicted += self.retire_all(&mut by_id);
+        self.by_id = by_id;
+    }
+
+    /// Retire the connections of `keys` in order of their numbers; how many there were.
+    fn retire_all(&mut self, keys: &mut Vec<(u64, ConnKey)>) -> u64 {
+        keys.sort_unstable_by_key(|(id, _)| *id);
+        let mut n = 0;
+        for (_, key) in keys.drain(..) {
+            if let Some(slot) = self.conns.remove(&key) {
+                self.retire(slot);
+                n += 1;
             }
         }
+        n
     }
 
-    /// Summarise and drop the connections that are over (finished and lingered) or silent
-    /// for too long at capture time `now`. Cheap to call often: it only sweeps the table
-    /// once a second of capture time, and not more often than its size in segments.
-    pub fn expire(&mut self, now: Timestamp) -> Vec<ConnSummary> {
+    /// Summarise and drop the connections that are over at capture time `now`: finished
+    /// ones after `linger`, unanswered attempts after `attempt_timeout`, others after
+    /// `idle_timeout` of silence. Cheap to call on every segment: it sweeps the table once a
+    /// second of capture time (and not more often than its size in segments), reading only
+    /// the table's own entries. The summaries wait for [`Tracker::take_ended`], in order of
+    /// connection number.
+    pub fn expire(&mut self, now: Timestamp) {
         self.since_sweep += 1;
         let due = match self.last_sweep {
             None => {
@@ -229,41 +344,41 @@ impl Tracker {
             Some(last) => now.since(last) >= 1.0 && self.since_sweep >= self.conns.len() / 8,
         };
         if !due {
-            return Vec::new();
+            return;
         }
         self.last_sweep = Some(now);
         self.since_sweep = 0;
         let limits = self.limits;
-        let over: Vec<ConnKey> = self
-            .conns
-            .iter()
-            .filter(|(_, c)| {
-                let idle = now.since(c.last);
-                (c.is_finished() && idle > limits.linger)
-                    || (c.is_unanswered_attempt() && idle > limits.attempt_timeout)
-                    || idle > limits.idle_timeout
-            })
-            .map(|(k, _)| *k)
-            .collect();
-        let mut out: Vec<ConnSummary> = over
-            .iter()
-            .filter_map(|k| self.conns.remove(k))
-            .map(|c| c.into_summary())
-            .collect();
-        self.dropped.expired += out.len() as u64;
-        out.sort_by_key(|s| s.conn);
-        out
+        let mut over = std::mem::take(&mut self.by_id);
+        over.clear();
+        over.extend(
+            self.conns
+                .iter()
+                .filter(|(_, s)| s.is_over(now, &limits))
+                .map(|(k, s)| (s.id, *k)),
+        );
+        self.dropped.expired += self.retire_all(&mut over);
+        self.by_id = over;
     }
 
     /// Connections whose close has not finished (both FINs acknowledged, or a reset).
     pub fn open_connections(&self) -> usize {
-        self.conns.values().filter(|c| !c.is_finished()).count()
+        self.conns
+            .values()
+            .filter(|s| s.status != Status::Finished)
+            .count()
     }
 
     /// End of input: the summaries of every connection still tracked, in order of first packet.
     pub fn finish(&mut self) -> Vec<ConnSummary> {
-        let mut all: Vec<ConnSummary> = self.conns.drain().map(|(_, c)| c.into_summary()).collect();
-        all.sort_by_key(|s| s.conn);
+        let mut all: Vec<ConnSummary> = self.ended.drain(..).collect();
+        let mut open: Vec<ConnSummary> = self
+            .conns
+            .drain()
+            .map(|(_, mut s)| s.conn.take_summary())
+            .collect();
+        open.sort_by_key(|s| s.conn);
+        all.append(&mut open);
         all
     }
 }

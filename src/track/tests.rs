@@ -427,7 +427,10 @@ fn new_isn_after_close_is_a_new_connection() {
     assert_eq!(r.conn, 1);
     assert_eq!(states(&r), (SynSent, Listen));
     assert_eq!(r.analysis.rel_seq, 0, "relative numbers start again");
-    let ended = r.ended.first().expect("the old connection is summarised");
+    let ended = t
+        .tracker
+        .next_ended()
+        .expect("the old connection is summarised");
     assert_eq!((ended.conn, ended.close), (0, CloseKind::ThreeWay));
     let r = t.c(SYN, 900_000, 0, 0);
     assert_eq!((r.conn, r.analysis.label), (1, Label::SynRetransmit));

@@ -133,6 +133,11 @@ impl ZEndpoint {
         if end <= self.delivered {
             return;
         }
+        if rel_seq <= self.delivered && self.blocks.is_empty() {
+            // In order, nothing waiting: the common case, without touching the list.
+            self.delivered = end;
+            return;
+        }
         self.blocks.push((rel_seq.max(self.delivered), end));
         self.settle();
     }
@@ -140,16 +145,14 @@ impl ZEndpoint {
     /// Deliver blocks that now join the delivered prefix.
     fn settle(&mut self) {
         self.blocks.sort_unstable();
-        let mut keep = Vec::new();
+        let mut delivered = self.delivered;
         for &(s, e) in &self.blocks {
-            if s <= self.delivered {
-                self.delivered = self.delivered.max(e);
-            } else {
-                keep.push((s, e));
+            if s <= delivered {
+                delivered = delivered.max(e);
             }
         }
-        keep.retain(|&(_, e)| e > self.delivered);
-        self.blocks = keep;
+        self.delivered = delivered;
+        self.blocks.retain(|&(_, e)| e > delivered);
     }
 }
 
