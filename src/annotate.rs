@@ -31,6 +31,39 @@ pub struct AnalyzerOptions {
     pub ports: Vec<u16>,
 }
 
+/// A frame decoded and owned: what [`Analyzer::push_decoded`] needs of it, so that decoding
+/// can run on a thread of its own.
+#[derive(Debug)]
+pub struct DecodedFrame {
+    pub number: u64,
+    pub ts: Timestamp,
+    pub decoded: Result<decode::Decoded<'static>, Skip>,
+    /// The first `payload_preview` bytes of the payload (empty when none are wanted).
+    pub payload: Vec<u8>,
+}
+
+impl DecodedFrame {
+    /// Decode `frame`, keeping up to `payload_preview` payload bytes.
+    pub fn decode(frame: &Frame<'_>, payload_preview: usize) -> DecodedFrame {
+        let mut payload = Vec::new();
+        let decoded = decode::decode_frame(frame.linktype, frame.data, frame.orig_len).map(|d| {
+            let n = d.payload.len().min(payload_preview);
+            payload.extend_from_slice(&d.payload[..n]);
+            decode::Decoded {
+                segment: d.segment,
+                payload: &[],
+                notes: d.notes,
+            }
+        });
+        DecodedFrame {
+            number: frame.number,
+            ts: frame.ts,
+            decoded,
+            payload,
+        }
+    }
+}
+
 pub struct Analyzer {
     opts: AnalyzerOptions,
     tracker: Tracker,
@@ -78,8 +111,19 @@ impl Analyzer {
         frame: &Frame<'_>,
         sink: &mut impl FnMut(Event) -> Result<(), E>,
     ) -> Result<(), E> {
+        let decoded = DecodedFrame::decode(frame, self.opts.payload_preview);
+        self.push_decoded(decoded, sink)
+    }
+
+    /// Analyze a frame decoded beforehand (perhaps on another thread) by
+    /// [`DecodedFrame::decode`] with this analyzer's `payload_preview`.
+    pub fn push_decoded<E>(
+        &mut self,
+        frame: DecodedFrame,
+        sink: &mut impl FnMut(Event) -> Result<(), E>,
+    ) -> Result<(), E> {
         self.summary.frames += 1;
-        let decoded = match decode::decode_frame(frame.linktype, frame.data, frame.orig_len) {
+        let decoded = match frame.decoded {
             Ok(d) => d,
             Err(Skip::NotIp(_)) => {
                 self.summary.not_ip += 1;
@@ -155,12 +199,9 @@ impl Analyzer {
             return Ok(());
         }
         let a = tracked.analysis;
-        let mut notes = a.notes.to_vec();
+        let mut notes: Vec<_> = a.notes.iter().collect();
         notes.extend(decoded.notes.iter().map(|n| crate::event::Note::Decode(*n)));
-        let payload = (self.opts.payload_preview > 0 && !decoded.payload.is_empty()).then(|| {
-            let n = decoded.payload.len().min(self.opts.payload_preview);
-            decoded.payload[..n].to_vec()
-        });
+        let payload = (!frame.payload.is_empty()).then_some(frame.payload);
         let event = SegmentEvent {
             conn: tracked.conn,
             frame: frame.number,

@@ -185,6 +185,51 @@ pub enum Note {
     Decode(DecodeNote),
 }
 
+/// The notes the tracker puts on a segment, as a set; they iterate in the order the ladder
+/// shows them. (Decode notes come from the frame, not the tracker: they are not in it.)
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
+pub struct NoteSet(u16);
+
+impl NoteSet {
+    const ORDER: [Note; 9] = [
+        Note::OddFlags("SYN+FIN"),
+        Note::OddFlags("SYN+RST"),
+        Note::OddFlags("FIN+RST"),
+        Note::OddFlags("FIN without ACK"),
+        Note::ZeroWindow,
+        Note::AcksFin,
+        Note::AfterPeerFin,
+        Note::JoinedMidStream,
+        Note::SynNotCaptured,
+    ];
+
+    /// Add `note` (one of the tracker's own; others are ignored).
+    pub fn insert(&mut self, note: Note) {
+        if let Some(i) = Self::ORDER.iter().position(|n| *n == note) {
+            self.0 |= 1 << i;
+        }
+    }
+    pub fn contains(&self, note: &Note) -> bool {
+        self.iter().any(|n| n == *note)
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0 == 0
+    }
+    pub fn iter(&self) -> impl Iterator<Item = Note> + '_ {
+        Self::ORDER
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| self.0 & (1 << i) != 0)
+            .map(|(_, n)| n)
+    }
+}
+
+impl std::fmt::Debug for NoteSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
 /// A state change of one endpoint on this segment.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct StateChange {

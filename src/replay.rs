@@ -1,6 +1,6 @@
 //! `tcpscope replay FILE`: a capture file through the whole pipeline.
 
-use crate::annotate::Analyzer;
+use crate::annotate::{Analyzer, DecodedFrame};
 use crate::cli::{Format, ReplayArgs};
 use crate::config::DisplayConfig;
 use crate::error::Error;
@@ -140,17 +140,18 @@ pub fn deliver(config: &DisplayConfig, render: &mut dyn Render, ev: Event) -> st
     render.event(&ev)
 }
 
-/// Events handed to the render thread at a time: one channel message per batch keeps the
-/// hand-over cost far below the cost of analysing or drawing an event.
+/// Frames or events handed from one thread to the next at a time: one channel message per
+/// batch keeps the hand-over cost far below the cost of the work on either side.
 const BATCH: usize = 1024;
-/// Batches in flight: bounds memory when the output is slower than the analysis.
+/// Batches in flight between two threads: bounds memory when the next stage is slower.
 const BATCHES_IN_FLIGHT: usize = 8;
 
 /// Replay `args.file` into `out` (diagram or JSON) and `err` (notices).
 ///
-/// Reading, decoding and tracking run on this thread; drawing runs on a second one (the
-/// two halves cost about the same), fed batches of events in order through a bounded
-/// channel. Paced or stepped replays draw on this thread, one event at a time.
+/// Three stages, each on a thread of its own, in order through bounded channels of batches:
+/// reading and decoding frames; tracking and annotating them; drawing the events (the three
+/// cost about the same on big files). Paced or stepped replays draw on the tracking thread,
+/// one event at a time.
 pub fn run<'a>(
     args: &ReplayArgs,
     config: &DisplayConfig,
@@ -163,19 +164,27 @@ pub fn run<'a>(
     // Pacing shows events as they come: one diagram in time order.
     config.ladder.interleave |= paced;
     let config = &config;
-    if paced {
-        let render = Box::new(crate::render::Paced::new(
-            renderer(config, out, err),
-            config.pace,
-            config.step,
-        ));
-        return analyse(args, config, source, Direct { config, render });
-    }
+    let options = config.analyzer_options(args.ports.clone(), true);
     std::thread::scope(|scope| {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Event>>(BATCHES_IN_FLIGHT);
+        let (frames_tx, frames) = std::sync::mpsc::sync_channel(BATCHES_IN_FLIGHT);
+        // A progress line when a person watches stderr and the output goes elsewhere.
+        let progress = std::io::stderr().is_terminal()
+            && !std::io::stdout().is_terminal()
+            && config.format != Format::Json;
+        let (lang, preview) = (config.ladder.lang, options.payload_preview);
+        scope.spawn(move || read(source, preview, progress.then_some(lang), frames_tx));
+        if paced {
+            let render = Box::new(crate::render::Paced::new(
+                renderer(config, out, err),
+                config.pace,
+                config.step,
+            ));
+            return analyse(args, config, options, frames, Direct { config, render });
+        }
+        let (events_tx, events) = std::sync::mpsc::sync_channel::<Vec<Event>>(BATCHES_IN_FLIGHT);
         let drawer = scope.spawn(move || -> std::io::Result<()> {
             let mut render = renderer(config, out, err);
-            for batch in rx {
+            for batch in events {
                 for ev in batch {
                     deliver(config, render.as_mut(), ev)?;
                 }
@@ -183,10 +192,10 @@ pub fn run<'a>(
             render.finish()
         });
         let sender = Batcher {
-            tx,
+            tx: events_tx,
             batch: Vec::with_capacity(BATCH),
         };
-        let analysed = analyse(args, config, source, sender);
+        let analysed = analyse(args, config, options, frames, sender);
         // The drawing thread's own error (a closed pipe, a full disk) explains why the
         // channel closed, so it comes first.
         let drawn = drawer
@@ -197,6 +206,65 @@ pub fn run<'a>(
             (analysed, Ok(())) => analysed,
         }
     })
+}
+
+/// What the reading thread passes on, frame by frame. Frames are nearly every item, and
+/// boxing them would allocate per packet, so they stay inline.
+#[allow(clippy::large_enum_variant)]
+enum Read {
+    Frame(DecodedFrame),
+    /// The BPF filter rejected a frame (it still counts).
+    Filtered,
+    /// The file is damaged at this frame: nothing after it can be read.
+    Damaged {
+        frame: u64,
+        reason: String,
+    },
+    /// Reading failed otherwise.
+    Failed(Error),
+}
+
+/// The reading stage: frames from the file, decoded, in batches, until the end, damage, or
+/// the next stage hanging up. Draws the progress line (in `Some(lang)`) as it goes.
+fn read(
+    mut source: FileSource,
+    payload_preview: usize,
+    progress: Option<crate::lang::Lang>,
+    tx: std::sync::mpsc::SyncSender<Vec<Read>>,
+) {
+    let mut progress = progress.map(|l| Progress::new(std::io::stderr(), source.size(), l));
+    let mut batch = Vec::with_capacity(BATCH);
+    loop {
+        if let Some(p) = progress.as_mut() {
+            if source.frames_read() % 256 == 0 {
+                p.tick(source.bytes_read(), source.frames_read());
+            }
+        }
+        let (item, last) = match source.next_frame() {
+            Ok(Next::Frame(frame)) => (
+                Read::Frame(DecodedFrame::decode(&frame, payload_preview)),
+                false,
+            ),
+            Ok(Next::Filtered) => (Read::Filtered, false),
+            Ok(Next::End) => break,
+            Err(Error::Read { frame, reason, .. }) => (Read::Damaged { frame, reason }, true),
+            Err(e) => (Read::Failed(e), true),
+        };
+        batch.push(item);
+        if last {
+            break;
+        }
+        if batch.len() >= BATCH {
+            let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+            if tx.send(full).is_err() {
+                return; // the analysis stopped: its error says why
+            }
+        }
+    }
+    if let Some(p) = progress.as_mut() {
+        p.finish();
+    }
+    let _ = tx.send(batch);
 }
 
 /// The analysing end of the render thread's channel, seen as a renderer.
@@ -251,19 +319,15 @@ impl Sink for Direct<'_, '_> {
     }
 }
 
-/// Read, decode and track the whole file, handing events to `sink`.
+/// The tracking stage: decoded frames in, through the analyzer, events out to `out`.
 fn analyse(
     args: &ReplayArgs,
     config: &DisplayConfig,
-    mut source: FileSource,
+    options: crate::annotate::AnalyzerOptions,
+    frames: std::sync::mpsc::Receiver<Vec<Read>>,
     mut out: impl Sink,
 ) -> Result<CaptureSummary, Error> {
-    // A progress line when a person watches stderr and the output goes elsewhere.
-    let mut progress = (std::io::stderr().is_terminal()
-        && !std::io::stdout().is_terminal()
-        && config.format != Format::Json)
-        .then(|| Progress::new(std::io::stderr(), source.size(), config.ladder.lang));
-    let mut analyzer = Analyzer::new(config.analyzer_options(args.ports.clone(), true));
+    let mut analyzer = Analyzer::new(options);
     // --write-annotated: each segment's label, by frame, for the pcapng copy.
     let mut comments = std::collections::HashMap::new();
     let annotate = args.write_annotated.is_some();
@@ -274,29 +338,17 @@ fn analyse(
         }
         out.put(ev)
     };
-    loop {
-        if let Some(p) = progress.as_mut() {
-            if source.frames_read() % 256 == 0 {
-                p.tick(source.bytes_read(), source.frames_read());
-            }
+    for item in frames.into_iter().flatten() {
+        match item {
+            Read::Frame(frame) => analyzer.push_decoded(frame, &mut sink)?,
+            Read::Filtered => analyzer.count_filtered(),
+            Read::Damaged { frame, reason } => analyzer.notice(
+                frame,
+                format!("the file is damaged here, nothing after it can be read ({reason})"),
+                &mut sink,
+            )?,
+            Read::Failed(e) => return Err(e),
         }
-        match source.next_frame() {
-            Ok(Next::Frame(frame)) => analyzer.push(&frame, &mut sink)?,
-            Ok(Next::Filtered) => analyzer.count_filtered(),
-            Ok(Next::End) => break,
-            Err(Error::Read { frame, reason, .. }) => {
-                analyzer.notice(
-                    frame,
-                    format!("the file is damaged here, nothing after it can be read ({reason})"),
-                    &mut sink,
-                )?;
-                break;
-            }
-            Err(e) => return Err(e),
-        }
-    }
-    if let Some(p) = progress.as_mut() {
-        p.finish();
     }
     let summary = analyzer.finish(&mut sink)?;
     out.done()?;

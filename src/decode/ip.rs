@@ -74,9 +74,10 @@ fn bounded(
     let end = header_len.saturating_add(claimed_len);
     let mut len = claimed_len;
     if end > bytes.len() && !snap_cut {
+        // IP lengths fit in 32 bits (a jumbogram's too).
         notes.push(DecodeNote::IpLengthExceedsFrame {
-            claimed: end,
-            available: bytes.len(),
+            claimed: u32::try_from(end).unwrap_or(u32::MAX),
+            available: u32::try_from(bytes.len()).unwrap_or(u32::MAX),
         });
         len = bytes.len().saturating_sub(header_len);
     }

@@ -87,7 +87,7 @@ pub enum DecodeNote {
     SnaplenTruncated { captured: u32, original: u32 },
     /// The IP header claims more bytes than the frame carries (and the frame was not cut by
     /// the snapshot length).
-    IpLengthExceedsFrame { claimed: usize, available: usize },
+    IpLengthExceedsFrame { claimed: u32, available: u32 },
     /// The TCP option area could not be fully parsed.
     #[default]
     OptionsMalformed,

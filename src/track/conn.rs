@@ -12,7 +12,7 @@ use super::seq::SeqNum;
 use super::zeek::ZeekConn;
 use crate::decode::Segment;
 use crate::event::{
-    CloseKind, ConnSummary, Dir, Fidelity, Label, Note, Origin, PerDir, SegAnalysis, Side,
+    CloseKind, ConnSummary, Dir, Fidelity, Label, Note, NoteSet, Origin, PerDir, SegAnalysis, Side,
     StateChange, WaveShape, WaveStep,
 };
 use crate::inline::InlineVec;
@@ -27,7 +27,7 @@ pub struct Analysis {
     pub label: Label,
     /// At most one change per side.
     pub changes: InlineVec<StateChange, 2>,
-    pub notes: InlineVec<Note, 8>,
+    pub notes: NoteSet,
     /// The window in bytes, when the scale factor is known.
     pub scaled_win: Option<u64>,
     /// This segment made the shape of the close known (for the first FIN's label).
@@ -186,7 +186,7 @@ impl Connection {
         let (syn, ackf, fin, rst) = (flags.syn(), flags.ack(), flags.fin(), flags.rst());
         let len = seg.payload_len;
         let seq = SeqNum(seg.seq);
-        let mut notes = InlineVec::new();
+        let mut notes = NoteSet::default();
         let mut resolved = None;
 
         let (s, r) = self.sides_mut(dir);
@@ -224,19 +224,19 @@ impl Connection {
 
         // Flag combinations a stack would reject.
         if syn && fin {
-            notes.push(Note::OddFlags("SYN+FIN"));
+            notes.insert(Note::OddFlags("SYN+FIN"));
         }
         if syn && rst {
-            notes.push(Note::OddFlags("SYN+RST"));
+            notes.insert(Note::OddFlags("SYN+RST"));
         }
         if fin && rst {
-            notes.push(Note::OddFlags("FIN+RST"));
+            notes.insert(Note::OddFlags("FIN+RST"));
         }
         if fin && !ackf && !syn {
-            notes.push(Note::OddFlags("FIN without ACK"));
+            notes.insert(Note::OddFlags("FIN without ACK"));
         }
         if seg.window == 0 && !rst && !syn {
-            notes.push(Note::ZeroWindow);
+            notes.insert(Note::ZeroWindow);
         }
 
         let prev_ack = s.highest_ack;
@@ -416,7 +416,7 @@ impl Connection {
                         data: 0,
                     });
                 } else {
-                    notes.push(Note::AcksFin);
+                    notes.insert(Note::AcksFin);
                 }
             }
 
@@ -424,7 +424,7 @@ impl Connection {
                 label = Some(Label::HandshakeAck { data: len });
             }
             if len > 0 && peer_has_closed && !fin {
-                notes.push(Note::AfterPeerFin);
+                notes.insert(Note::AfterPeerFin);
                 self.half_close = true;
             }
             if label.is_none() {
@@ -460,8 +460,8 @@ impl Connection {
         }
         if first_segment {
             match self.origin {
-                Origin::MidStream => notes.push(Note::JoinedMidStream),
-                Origin::SynAckFirst => notes.push(Note::SynNotCaptured),
+                Origin::MidStream => notes.insert(Note::JoinedMidStream),
+                Origin::SynAckFirst => notes.insert(Note::SynNotCaptured),
                 Origin::Handshake => {}
             }
         }
@@ -537,20 +537,11 @@ impl Connection {
     /// The summary of a connection about to be dropped: its state paths and history move
     /// into it rather than being copied.
     pub fn take_summary(&mut self) -> ConnSummary {
-        let conn_state = self.zeek.conn_state();
-        let history = self.zeek.take_history();
-        let client_path = std::mem::take(&mut self.client_path);
-        let server_path = std::mem::take(&mut self.server_path);
-        ConnSummary {
-            client_path,
-            server_path,
-            fidelity: Fidelity {
-                conn_state,
-                history,
-                ..self.fidelity()
-            },
-            ..self.summary()
-        }
+        let mut summary = self.summary();
+        summary.client_path = std::mem::take(&mut self.client_path);
+        summary.server_path = std::mem::take(&mut self.server_path);
+        summary.fidelity.history = self.zeek.take_history();
+        summary
     }
 
     fn fidelity(&self) -> Fidelity {
