@@ -322,6 +322,13 @@ pub struct PerDir {
     pub s2c: u64,
 }
 
+/// The states one side went through, in order (inline up to 15, which is all a
+/// well-behaved connection needs).
+pub type StatePath = crate::inline::SmallVec<TcpState, 15>;
+
+/// Zeek's history letters (inline up to 22).
+pub type History = crate::inline::SmallString<22>;
+
 /// The end-of-life summary of one connection.
 #[derive(Clone, Debug)]
 pub struct ConnSummary {
@@ -345,8 +352,8 @@ pub struct ConnSummary {
     pub client_state: TcpState,
     pub server_state: TcpState,
     /// Every state each side went through, in order, starting with the initial one.
-    pub client_path: Vec<TcpState>,
-    pub server_path: Vec<TcpState>,
+    pub client_path: StatePath,
+    pub server_path: StatePath,
     /// Zeek's verdicts, RTTs, retransmitted bytes and bytes in flight.
     pub fidelity: Fidelity,
 }
@@ -613,7 +620,7 @@ pub struct Fidelity {
     /// Zeek's `conn_state` (S0 S1 SF REJ S2 S3 RSTO RSTR RSTOS0 RSTRH SH SHR OTH).
     pub conn_state: &'static str,
     /// Zeek's `history`, upper case for Zeek's originator.
-    pub history: String,
+    pub history: History,
     /// SYN → SYN-ACK → ACK, in seconds (Wireshark's iRTT).
     pub irtt: Option<f64>,
     /// RTT samples of data sent each way (client→server data acknowledged by the server).

@@ -142,7 +142,7 @@ struct PerDirJson {
 }
 
 #[derive(Serialize)]
-struct JsonConnection {
+struct JsonConnection<'a> {
     #[serde(rename = "type")]
     kind: &'static str,
     conn: u64,
@@ -159,10 +159,10 @@ struct JsonConnection {
     origin: &'static str,
     client_state: TcpState,
     server_state: TcpState,
-    client_path: Vec<TcpState>,
-    server_path: Vec<TcpState>,
+    client_path: &'a [TcpState],
+    server_path: &'a [TcpState],
     conn_state: &'static str,
-    history: String,
+    history: &'a str,
     irtt: Option<f64>,
     rtt: RttPerDir,
     retransmitted_bytes: PerDirJson,
@@ -321,10 +321,10 @@ impl<W: Write> JsonRenderer<W> {
             origin: origin_name(c.origin),
             client_state: c.client_state,
             server_state: c.server_state,
-            client_path: c.client_path.clone(),
-            server_path: c.server_path.clone(),
+            client_path: &c.client_path,
+            server_path: &c.server_path,
             conn_state: c.fidelity.conn_state,
-            history: c.fidelity.history.clone(),
+            history: &c.fidelity.history,
             irtt: c.fidelity.irtt.map(micros),
             rtt: RttPerDir {
                 c2s: (&c.fidelity.rtt_c2s).into(),

@@ -12,8 +12,8 @@ use super::seq::SeqNum;
 use super::zeek::ZeekConn;
 use crate::decode::Segment;
 use crate::event::{
-    CloseKind, ConnSummary, Dir, Fidelity, Label, Note, NoteSet, Origin, PerDir, SegAnalysis, Side,
-    StateChange, WaveShape, WaveStep,
+    CloseKind, ConnSummary, Dir, Fidelity, History, Label, Note, NoteSet, Origin, PerDir,
+    SegAnalysis, Side, StateChange, StatePath, WaveShape, WaveStep,
 };
 use crate::inline::InlineVec;
 use crate::source::Timestamp;
@@ -54,8 +54,8 @@ pub struct Connection {
     refused: bool,
     server_sent: bool,
     half_close: bool,
-    client_path: Vec<TcpState>,
-    server_path: Vec<TcpState>,
+    client_path: StatePath,
+    server_path: StatePath,
     /// Wireshark's per-direction sequence analysis (client's data, server's data).
     c_flow: FlowAnalysis,
     s_flow: FlowAnalysis,
@@ -113,8 +113,8 @@ impl Connection {
             refused: false,
             server_sent: false,
             half_close: false,
-            client_path: vec![client_state],
-            server_path: vec![server_state],
+            client_path: [client_state].into_iter().collect(),
+            server_path: [server_state].into_iter().collect(),
             c_flow: FlowAnalysis::default(),
             s_flow: FlowAnalysis::default(),
             zeek: ZeekConn::new(seg),
@@ -163,8 +163,6 @@ impl Connection {
     pub fn compact(&mut self) {
         self.c_flow.release_buffers();
         self.s_flow.release_buffers();
-        self.client_path.shrink_to_fit();
-        self.server_path.shrink_to_fit();
     }
 
     /// Has the close finished (both FINs acknowledged, or reset)?
@@ -547,7 +545,7 @@ impl Connection {
     fn fidelity(&self) -> Fidelity {
         Fidelity {
             conn_state: self.zeek.conn_state(),
-            history: String::new(),
+            history: History::new(),
             irtt: self.handshake_rtt,
             rtt_c2s: self.c_flow.rtt,
             rtt_s2c: self.s_flow.rtt,
@@ -587,8 +585,8 @@ impl Connection {
             origin: self.origin,
             client_state: self.client.state,
             server_state: self.server.state,
-            client_path: Vec::new(),
-            server_path: Vec::new(),
+            client_path: StatePath::new(),
+            server_path: StatePath::new(),
             fidelity: self.fidelity(),
         }
     }

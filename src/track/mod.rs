@@ -120,9 +120,6 @@ pub struct Dropped {
     pub evicted: u64,
 }
 
-/// Dropped connections' boxes kept for reuse, at most: reusing them spares the allocator a
-/// stream of fresh pages when thousands expire at once.
-const SPARE_BOXES: usize = 1024;
 /// The table is sized for this many connections (or the cap, if lower) from the start.
 const INITIAL_TABLE: usize = 20_000;
 
@@ -173,9 +170,6 @@ pub struct Tracker {
     /// Scratch space of `evict` and `expire`, kept between calls.
     by_age: Vec<(Timestamp, ConnKey)>,
     by_id: Vec<(u64, ConnKey)>,
-    /// Boxes, not connections: reusing the allocation is the point.
-    #[allow(clippy::vec_box)]
-    spare: Vec<Box<Connection>>,
 }
 
 impl Tracker {
@@ -211,13 +205,9 @@ impl Tracker {
         !self.ended.is_empty()
     }
 
-    /// Summarise a connection taken out of the table, keeping its box for reuse.
-    fn retire(&mut self, slot: Slot) {
-        let mut conn = slot.conn;
-        self.ended.push_back(conn.take_summary());
-        if self.spare.len() < SPARE_BOXES {
-            self.spare.push(conn);
-        }
+    /// Summarise a connection taken out of the table.
+    fn retire(&mut self, mut slot: Slot) {
+        self.ended.push_back(slot.conn.take_summary());
     }
 
     /// Connections numbered so far.
@@ -246,23 +236,15 @@ impl Tracker {
         {
             self.evict();
         }
-        let (next_id, spare) = (&mut self.next_id, &mut self.spare);
+        let next_id = &mut self.next_id;
         let slot = self.conns.entry(key).or_insert_with(|| {
             let id = *next_id;
             *next_id += 1;
-            let fresh = Connection::new(id, seg, ts);
-            let conn = match spare.pop() {
-                Some(mut boxed) => {
-                    *boxed = fresh;
-                    boxed
-                }
-                None => Box::new(fresh),
-            };
             Slot {
                 last: ts,
                 id,
                 status: Status::Open,
-                conn,
+                conn: Box::new(Connection::new(id, seg, ts)),
             }
         });
         let conn = &mut slot.conn;

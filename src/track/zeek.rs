@@ -168,7 +168,7 @@ pub struct ZeekConn {
     orig_addr: SocketAddr,
     orig: ZEndpoint,
     resp: ZEndpoint,
-    history: String,
+    history: crate::event::History,
     seen: u32,
 }
 
@@ -198,7 +198,13 @@ impl ZeekConn {
             orig_addr: if flip { first.dst } else { first.src },
             orig: ZEndpoint::new(),
             resp: ZEndpoint::new(),
-            history: if flip { "^".into() } else { String::new() },
+            history: {
+                let mut h = crate::event::History::new();
+                if flip {
+                    h.push('^');
+                }
+                h
+            },
             seen: 0,
         }
     }
@@ -581,7 +587,7 @@ impl ZeekConn {
     }
 
     /// The history, leaving an empty one (for a connection about to be dropped).
-    pub fn take_history(&mut self) -> String {
+    pub fn take_history(&mut self) -> crate::event::History {
         std::mem::take(&mut self.history)
     }
 }
