@@ -122,7 +122,12 @@ impl Connection {
     }
 
     pub fn dir_of(&self, seg: &Segment) -> Dir {
-        if seg.src == self.client.addr && seg.dst == self.server.addr {
+        // Ports first: they nearly always differ, and compare in one instruction.
+        if seg.src.port() == self.client.addr.port()
+            && seg.dst.port() == self.server.addr.port()
+            && seg.src == self.client.addr
+            && seg.dst == self.server.addr
+        {
             Dir::C2S
         } else {
             Dir::S2C

@@ -60,16 +60,36 @@ impl FxHasher {
 
 type FxBuild = std::hash::BuildHasherDefault<FxHasher>;
 
+/// One endpoint as the table keys it: the address as two 64-bit halves (IPv4 mapped into
+/// IPv6) and the port. Compared and hashed as three integers, unlike `SocketAddr`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+struct KeyAddr(u64, u64, u16);
+
+impl KeyAddr {
+    fn of(addr: &SocketAddr) -> KeyAddr {
+        match addr {
+            SocketAddr::V4(a) => {
+                KeyAddr(0, 0xffff_0000_0000 | u64::from(a.ip().to_bits()), a.port())
+            }
+            SocketAddr::V6(a) => {
+                let bits = a.ip().to_bits();
+                KeyAddr((bits >> 64) as u64, bits as u64, a.port())
+            }
+        }
+    }
+}
+
 /// The two endpoints in canonical order, so both directions find the same connection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct ConnKey(SocketAddr, SocketAddr);
+pub struct ConnKey(KeyAddr, KeyAddr);
 
 impl ConnKey {
     pub fn of(seg: &Segment) -> ConnKey {
-        if seg.src <= seg.dst {
-            ConnKey(seg.src, seg.dst)
+        let (src, dst) = (KeyAddr::of(&seg.src), KeyAddr::of(&seg.dst));
+        if src <= dst {
+            ConnKey(src, dst)
         } else {
-            ConnKey(seg.dst, seg.src)
+            ConnKey(dst, src)
         }
     }
 }
@@ -226,13 +246,16 @@ impl Tracker {
 
     pub fn on_segment(&mut self, seg: &Segment, ts: Timestamp) -> Tracked {
         let key = ConnKey::of(seg);
-        let reuse = self.conns.get(&key).is_some_and(|s| s.conn.is_reuse(seg));
+        // Only a SYN can reuse ports: other segments skip that lookup.
+        let reuse = seg.flags.syn()
+            && !seg.flags.ack()
+            && self.conns.get(&key).is_some_and(|s| s.conn.is_reuse(seg));
         if reuse {
             if let Some(old) = self.conns.remove(&key) {
                 self.retire(old);
             }
         }
-        if !self.conns.contains_key(&key) && self.conns.len() >= self.limits.max_connections.max(1)
+        if self.conns.len() >= self.limits.max_connections.max(1) && !self.conns.contains_key(&key)
         {
             self.evict();
         }
@@ -353,15 +376,9 @@ impl Tracker {
 
     /// End of input: the summaries of every connection still tracked, in order of first packet.
     pub fn finish(&mut self) -> Vec<ConnSummary> {
-        let mut all: Vec<ConnSummary> = self.ended.drain(..).collect();
-        let mut open: Vec<ConnSummary> = self
-            .conns
-            .drain()
-            .map(|(_, mut s)| s.conn.take_summary())
-            .collect();
-        open.sort_by_key(|s| s.conn);
-        all.append(&mut open);
-        all
+        let mut open: Vec<(u64, ConnKey)> = self.conns.iter().map(|(k, s)| (s.id, *k)).collect();
+        self.retire_all(&mut open);
+        self.ended.drain(..).collect()
     }
 }
 
