@@ -135,6 +135,8 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
 }
 
 fn main() -> ExitCode {
+    // Before any other thread exists (the option table is not thread-safe).
+    tcpscope::sys::release_memory_promptly();
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
@@ -147,5 +149,8 @@ fn main() -> ExitCode {
     }
 }
 
+/// mimalloc: replays allocate on one thread and free on another (events, summaries), which
+/// glibc's malloc serialises on a lock; mimalloc frees them without one (issue 7: 25 % less
+/// CPU on a million connections).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -56,9 +56,13 @@ pub struct FlowAnalysis {
     pub max_in_flight: u64,
     /// TSval → when this direction first sent it, on segments that occupy sequence space.
     tsvals: VecDeque<(u32, Timestamp)>,
-    /// Per connection in Wireshark (`ts_mru_syn`, `ts_first_rtt`), kept equal in both
-    /// directions here: when the latest SYN without ACK was seen, and the time from it to
-    /// the first segment with ACK and without SYN (the out-of-order threshold once known).
+}
+
+/// Per connection in Wireshark (`ts_mru_syn`, `ts_first_rtt`): when the latest SYN without
+/// ACK was seen, and the time from it to the first segment with ACK and without SYN (the
+/// out-of-order threshold once known).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SynTiming {
     mru_syn: Option<Timestamp>,
     first_rtt: Option<f64>,
 }
@@ -82,8 +86,6 @@ impl Default for FlowAnalysis {
             retransmitted_bytes: 0,
             max_in_flight: 0,
             tsvals: VecDeque::new(),
-            mru_syn: None,
-            first_rtt: None,
         }
     }
 }
@@ -121,6 +123,7 @@ pub struct Context {
 pub fn analyze(
     fwd: &mut FlowAnalysis,
     rev: &mut FlowAnalysis,
+    timing: &mut SynTiming,
     seg: &Segment,
     cx: Context,
 ) -> SegAnalysis {
@@ -252,7 +255,7 @@ pub fn analyze(
         let since_next = cx.ts.since(fwd.next_seq_time);
         // Wireshark's threshold is the connection's first RTT (SYN to the first segment
         // with ACK and without SYN) once it has one, else 3 ms.
-        let ooo_thres = fwd.first_rtt.unwrap_or(DEFAULT_OOO_SECS);
+        let ooo_thres = timing.first_rtt.unwrap_or(DEFAULT_OOO_SECS);
         let occupied = seglen.wrapping_add(u32::from(syn || fin)).wrapping_add(seq);
         // Wireshark 4.0 checks for a spurious retransmission (data the receiver has
         // already acknowledged) first; a fast retransmission starts at the receiver's ACK,
@@ -310,14 +313,12 @@ pub fn analyze(
     // dissect_tcp: from the latest SYN without ACK to the first segment with ACK and without
     // SYN (either way). A zero delta counts as not known yet, as Wireshark's nstime_is_zero.
     if syn && !ackf {
-        fwd.mru_syn = Some(cx.ts);
-        rev.mru_syn = Some(cx.ts);
-    } else if ackf && !syn && fwd.first_rtt.is_none() {
-        if let Some(syn_ts) = fwd.mru_syn {
+        timing.mru_syn = Some(cx.ts);
+    } else if ackf && !syn && timing.first_rtt.is_none() {
+        if let Some(syn_ts) = timing.mru_syn {
             let rtt = cx.ts.since(syn_ts);
             if rtt != 0.0 {
-                fwd.first_rtt = Some(rtt);
-                rev.first_rtt = Some(rtt);
+                timing.first_rtt = Some(rtt);
             }
         }
     }
@@ -436,6 +437,7 @@ mod tests {
     struct Pair {
         c: FlowAnalysis,
         s: FlowAnalysis,
+        syn: SynTiming,
         t: f64,
     }
 
@@ -444,6 +446,7 @@ mod tests {
             let mut p = Pair {
                 c: FlowAnalysis::default(),
                 s: FlowAnalysis::default(),
+                syn: SynTiming::default(),
                 t: 0.0,
             };
             p.c2s(seg(100, 0, SYN, 0, 1000), 0.0);
@@ -461,12 +464,12 @@ mod tests {
         fn c2s(&mut self, s: Segment, dt: f64) -> SegAnalysis {
             self.t += dt;
             let cx = self.cx(self.t);
-            analyze(&mut self.c, &mut self.s, &s, cx)
+            analyze(&mut self.c, &mut self.s, &mut self.syn, &s, cx)
         }
         fn s2c(&mut self, s: Segment, dt: f64) -> SegAnalysis {
             self.t += dt;
             let cx = self.cx(self.t);
-            analyze(&mut self.s, &mut self.c, &s, cx)
+            analyze(&mut self.s, &mut self.c, &mut self.syn, &s, cx)
         }
     }
 
@@ -585,14 +588,15 @@ mod tests {
     fn wrapping_sequence_numbers_do_not_panic() {
         let mut c = FlowAnalysis::default();
         let mut s = FlowAnalysis::default();
+        let mut syn = SynTiming::default();
         let cx = Context {
             ts: Timestamp::new(0, 0),
             fwd_base: u32::MAX,
             rev_base: 0,
         };
         for seq in [u32::MAX - 1, u32::MAX, 0, 5, u32::MAX - 10] {
-            analyze(&mut c, &mut s, &seg(seq, u32::MAX, ACK, 7, 0), cx);
-            analyze(&mut s, &mut c, &seg(3, seq, ACK, 0, 65535), cx);
+            analyze(&mut c, &mut s, &mut syn, &seg(seq, u32::MAX, ACK, 7, 0), cx);
+            analyze(&mut s, &mut c, &mut syn, &seg(3, seq, ACK, 0, 65535), cx);
         }
     }
 }

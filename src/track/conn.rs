@@ -6,7 +6,7 @@
 //! a server is shown in LISTEN until it answers the SYN, because a SYN that is refused or
 //! never answered shows that nobody was listening.
 
-use super::analysis::{self, FlowAnalysis};
+use super::analysis::{self, FlowAnalysis, SynTiming};
 use super::endpoint::{Endpoint, TcpState};
 use super::seq::SeqNum;
 use super::zeek::ZeekConn;
@@ -59,6 +59,7 @@ pub struct Connection {
     /// Wireshark's per-direction sequence analysis (client's data, server's data).
     c_flow: FlowAnalysis,
     s_flow: FlowAnalysis,
+    syn: SynTiming,
     zeek: ZeekConn,
 }
 
@@ -91,6 +92,7 @@ impl Connection {
                     TcpState::Established,
                 ),
             };
+        let client_addr = client;
         let mut client = Endpoint::new(client, client_state);
         if origin == Origin::SynAckFirst {
             // The SYN-ACK acknowledges the client's ISN + 1.
@@ -117,7 +119,8 @@ impl Connection {
             server_path: [server_state].into_iter().collect(),
             c_flow: FlowAnalysis::default(),
             s_flow: FlowAnalysis::default(),
-            zeek: ZeekConn::new(seg),
+            syn: SynTiming::default(),
+            zeek: ZeekConn::new(seg, client_addr),
         }
     }
 
@@ -479,10 +482,14 @@ impl Connection {
             rev_base: rev_base.unwrap_or(0),
         };
         let tcp = match dir {
-            Dir::C2S => analysis::analyze(&mut self.c_flow, &mut self.s_flow, seg, cx),
-            Dir::S2C => analysis::analyze(&mut self.s_flow, &mut self.c_flow, seg, cx),
+            Dir::C2S => {
+                analysis::analyze(&mut self.c_flow, &mut self.s_flow, &mut self.syn, seg, cx)
+            }
+            Dir::S2C => {
+                analysis::analyze(&mut self.s_flow, &mut self.c_flow, &mut self.syn, seg, cx)
+            }
         };
-        self.zeek.on_segment(seg);
+        self.zeek.on_segment(seg, dir == Dir::C2S);
 
         let mut changes = InlineVec::new();
         if self.client.state != before.0 {

@@ -22,11 +22,12 @@ enum ZState {
     Reset,
 }
 
-/// Letters recorded on the 1st, 10th, 100th, ... occurrence (`ScaledHistoryEntry`).
+/// Letters recorded on the 1st, 10th, 100th, ... occurrence (`ScaledHistoryEntry`). 32-bit
+/// counts: past four billion occurrences on one connection no more letters are added.
 #[derive(Clone, Copy, Debug)]
 struct Scaled {
-    count: u64,
-    threshold: u64,
+    count: u32,
+    threshold: u32,
 }
 
 impl Default for Scaled {
@@ -40,7 +41,7 @@ impl Default for Scaled {
 
 impl Scaled {
     fn hit(&mut self) -> bool {
-        self.count += 1;
+        self.count = self.count.saturating_add(1);
         if self.count == self.threshold {
             self.threshold = self.threshold.saturating_mul(10);
             true
@@ -50,6 +51,9 @@ impl Scaled {
     }
 }
 
+/// No position: relative positions are below 2^33 (a 32-bit offset plus a length).
+const NOWHERE: u64 = u64::MAX;
+
 #[derive(Clone, Debug)]
 struct ZEndpoint {
     state: ZState,
@@ -57,9 +61,10 @@ struct ZEndpoint {
     start_seq: u32,
     last_seq: u32,
     ack_seq: u32,
-    last_syn: Option<u64>,
-    last_fin: Option<u64>,
-    last_rst: Option<u64>,
+    /// Where the last SYN, FIN and RST were (relative), or `NOWHERE`.
+    last_syn: u64,
+    last_fin: u64,
+    last_rst: u64,
     rxmit: Scaled,
     win0: Scaled,
     gap: Scaled,
@@ -79,9 +84,9 @@ impl ZEndpoint {
             start_seq: 0,
             last_seq: 0,
             ack_seq: 0,
-            last_syn: None,
-            last_fin: None,
-            last_rst: None,
+            last_syn: NOWHERE,
+            last_fin: NOWHERE,
+            last_rst: NOWHERE,
             rxmit: Scaled::default(),
             win0: Scaled::default(),
             gap: Scaled::default(),
@@ -165,7 +170,8 @@ const LIKELY_SERVER_PORTS: [u16; 21] = [
 /// Zeek's analysis of one connection.
 #[derive(Clone, Debug)]
 pub struct ZeekConn {
-    orig_addr: SocketAddr,
+    /// The originator is the connection's client (else its server).
+    orig_is_client: bool,
     orig: ZEndpoint,
     resp: ZEndpoint,
     history: crate::event::History,
@@ -181,8 +187,9 @@ const HIST_ACK: u32 = 32;
 const HIST_MULTI: u32 = 64;
 
 impl ZeekConn {
-    /// Start with the connection's first segment (Zeek's `WantConnection` decides the roles).
-    pub fn new(first: &Segment) -> ZeekConn {
+    /// Start with the connection's first segment (Zeek's `WantConnection` decides the roles);
+    /// `client` is the address of the connection's client.
+    pub fn new(first: &Segment, client: SocketAddr) -> ZeekConn {
         let f = first.flags;
         let (sp, dp) = (first.src.port(), first.dst.port());
         let flip = if f.syn() && !f.ack() {
@@ -195,7 +202,7 @@ impl ZeekConn {
             false
         };
         ZeekConn {
-            orig_addr: if flip { first.dst } else { first.src },
+            orig_is_client: client == if flip { first.dst } else { first.src },
             orig: ZEndpoint::new(),
             resp: ZEndpoint::new(),
             history: {
@@ -207,11 +214,6 @@ impl ZeekConn {
             },
             seen: 0,
         }
-    }
-
-    /// Is `addr` Zeek's originator?
-    pub fn is_orig(&self, addr: SocketAddr) -> bool {
-        addr == self.orig_addr
     }
 
     fn add(&mut self, is_orig: bool, code: char) {
@@ -234,8 +236,9 @@ impl ZeekConn {
         }
     }
 
-    pub fn on_segment(&mut self, seg: &Segment) {
-        let is_orig = self.is_orig(seg.src);
+    /// One segment, sent by the client (`from_client`) or the server.
+    pub fn on_segment(&mut self, seg: &Segment, from_client: bool) {
+        let is_orig = from_client == self.orig_is_client;
         let f = seg.flags;
         let (syn, fin, rst, ackf) = (f.syn(), f.fin(), f.rst(), f.ack());
         let len = seg.payload_len;
@@ -292,25 +295,25 @@ impl ZeekConn {
             if syn {
                 let code = if ackf { 'H' } else { 'S' };
                 let last = self.ep(is_orig).last_syn;
-                if self.check(is_orig, HIST_SYN, code) && last != Some(rel_seq) {
+                if self.check(is_orig, HIST_SYN, code) && last != rel_seq {
                     self.add(is_orig, code);
                 }
-                self.ep_mut(is_orig).last_syn = Some(rel_seq);
+                self.ep_mut(is_orig).last_syn = rel_seq;
             }
             if fin {
                 let at = rel_seq + u64::from(len);
                 let last = self.ep(is_orig).last_fin;
-                if self.check(is_orig, HIST_FIN, 'F') && last != Some(at) {
+                if self.check(is_orig, HIST_FIN, 'F') && last != at {
                     self.add(is_orig, 'F');
                 }
-                self.ep_mut(is_orig).last_fin = Some(at);
+                self.ep_mut(is_orig).last_fin = at;
             }
             if rst {
                 let last = self.ep(is_orig).last_rst;
-                if self.check(is_orig, HIST_RST, 'R') && last != Some(rel_seq) {
+                if self.check(is_orig, HIST_RST, 'R') && last != rel_seq {
                     self.add(is_orig, 'R');
                 }
-                self.ep_mut(is_orig).last_rst = Some(rel_seq);
+                self.ep_mut(is_orig).last_rst = rel_seq;
             }
         } else if len > 0 {
             self.check(is_orig, HIST_DATA, 'D');
@@ -375,10 +378,10 @@ impl ZeekConn {
         };
         let _ = delta_last;
 
-        self.update_state(seg.src, is_orig, syn, fin, rst, ackf, len);
+        self.update_state(from_client, is_orig, syn, fin, rst, ackf, len);
 
         // The roles may have flipped: find the sender again.
-        let is_orig = self.is_orig(seg.src);
+        let is_orig = from_client == self.orig_is_client;
         if let Some(rel_ack) = rel_ack {
             self.ack_received(!is_orig, rel_ack);
         }
@@ -447,7 +450,7 @@ impl ZeekConn {
     #[allow(clippy::too_many_arguments)]
     fn update_state(
         &mut self,
-        src: SocketAddr,
+        from_client: bool,
         is_orig: bool,
         syn: bool,
         fin: bool,
@@ -470,7 +473,7 @@ impl ZeekConn {
                             // A SYN answering the originator's SYN-ACK: a SYN/SYN-ACK
                             // reversal. Zeek flips the roles and establishes both sides.
                             std::mem::swap(&mut self.orig, &mut self.resp);
-                            self.orig_addr = src;
+                            self.orig_is_client = from_client;
                             self.history.push('^');
                             sender_is_orig = true;
                             self.ep_mut(false).set_state(Established);
