@@ -1,10 +1,11 @@
-//! Per-packet micro-benchmarks: decode one frame, track one segment, and the whole
-//! summary-only pipeline, on the frames of the sample captures.
+//! Per-packet micro-benchmarks: decode one frame (and the same with the full decoder alone),
+//! track one segment, and the whole summary-only pipeline, on the frames of the sample
+//! captures.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::hint::black_box;
 use tcpscope::annotate::{Analyzer, AnalyzerOptions};
-use tcpscope::decode::{decode_frame, Linktype};
+use tcpscope::decode::{decode_frame, decode_frame_slow, Linktype};
 use tcpscope::source::file::{FileSource, Next};
 use tcpscope::source::{Frame, Timestamp};
 use tcpscope::track::Tracker;
@@ -49,6 +50,14 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             for f in &frames {
                 black_box(decode_frame(f.linktype, black_box(&f.data), f.orig_len).is_ok());
+            }
+        })
+    });
+    // The full decoder alone, without the fast path (what `decode` cost before it).
+    group.bench_function("decode_slow", |b| {
+        b.iter(|| {
+            for f in &frames {
+                black_box(decode_frame_slow(f.linktype, black_box(&f.data), f.orig_len).is_ok());
             }
         })
     });

@@ -1,10 +1,16 @@
 //! decode: one captured frame → our own [`Segment`] (or a reason why not).
 //!
+//! [`decode_frame`] first tries [`fast`], which reads the common frames (untagged Ethernet,
+//! Linux cooked, raw IP or loopback → plain IPv4 or IPv6 → a whole TCP header) straight from
+//! the bytes, and answers only when it is sure to give the full decoder's exact result.
+//! Everything else goes the full way.
+//!
 //! Layers: [`link`] (Ethernet, VLAN, MPLS, PPPoE, Linux cooked, BSD loopback, raw IP) →
 //! [`ip`] (IPv4 with options, IPv6 with extension headers) → [`tcp`] (header and options).
 //! Every length is checked here before anything is read; pnet's packet types are used only
 //! on slices whose length has already been validated, and only inside this module.
 
+mod fast;
 pub mod ip;
 pub mod link;
 mod segment;
@@ -117,7 +123,7 @@ impl fmt::Display for DecodeNote {
 }
 
 /// A frame decoded into a segment, with the captured payload bytes borrowed from the frame.
-#[derive(Debug)]
+#[derive(Debug, PartialEq, Eq)]
 pub struct Decoded<'a> {
     pub segment: Segment,
     pub payload: &'a [u8],
@@ -128,8 +134,32 @@ pub struct Decoded<'a> {
 pub type DecodeNotes = crate::inline::InlineVec<DecodeNote, 4>;
 
 /// Decode one frame. `orig_len` is the frame's length on the wire (libpcap's `len`), which is
-/// larger than `bytes.len()` when the snapshot length cut the frame.
+/// larger than `bytes.len()` when the snapshot length cut the frame. Common frames take the
+/// fast path; the answer is always exactly [`decode_frame_slow`]'s.
 pub fn decode_frame(linktype: Linktype, bytes: &[u8], orig_len: u32) -> Result<Decoded<'_>, Skip> {
+    fast::decode(linktype, bytes, orig_len)
+}
+
+/// The fast path alone: `None` when the frame is not one of the common shapes it reads.
+/// For tests that check it agrees with [`decode_frame_slow`] and is taken where it should be.
+#[doc(hidden)]
+pub fn decode_frame_fast(
+    linktype: Linktype,
+    bytes: &[u8],
+    orig_len: u32,
+) -> Option<Result<Decoded<'_>, Skip>> {
+    fast::decode_only(linktype, bytes, orig_len)
+}
+
+/// The full decoder alone (link → IP → TCP layer by layer), without the fast path: what
+/// [`decode_frame`] answers for every frame. Public for the differential tests.
+#[doc(hidden)]
+#[inline(never)]
+pub fn decode_frame_slow(
+    linktype: Linktype,
+    bytes: &[u8],
+    orig_len: u32,
+) -> Result<Decoded<'_>, Skip> {
     let network = link::strip(linktype, bytes)?;
     let snap_cut = (bytes.len() as u64) < u64::from(orig_len);
     let ip = ip::parse(&network, snap_cut)?;
