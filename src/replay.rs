@@ -144,7 +144,10 @@ pub fn deliver(config: &DisplayConfig, render: &mut dyn Render, ev: Event) -> st
 /// batch keeps the hand-over cost far below the cost of the work on either side.
 const BATCH: usize = 1024;
 /// Batches in flight between two threads: bounds memory when the next stage is slower.
-const BATCHES_IN_FLIGHT: usize = 8;
+/// Frames are small and cheap to hold; events (drawn slower than they are made, in the
+/// ladder and JSON) are bigger.
+const FRAME_BATCHES_IN_FLIGHT: usize = 4;
+const EVENT_BATCHES_IN_FLIGHT: usize = 4;
 
 /// Replay `args.file` into `out` (diagram or JSON) and `err` (notices).
 ///
@@ -166,7 +169,7 @@ pub fn run<'a>(
     let config = &config;
     let options = config.analyzer_options(args.ports.clone(), true);
     std::thread::scope(|scope| {
-        let (frames_tx, frames) = std::sync::mpsc::sync_channel(BATCHES_IN_FLIGHT);
+        let (frames_tx, frames) = std::sync::mpsc::sync_channel(FRAME_BATCHES_IN_FLIGHT);
         // A progress line when a person watches stderr and the output goes elsewhere.
         let progress = std::io::stderr().is_terminal()
             && !std::io::stdout().is_terminal()
@@ -181,7 +184,8 @@ pub fn run<'a>(
             ));
             return analyse(args, config, options, frames, Direct { config, render });
         }
-        let (events_tx, events) = std::sync::mpsc::sync_channel::<Vec<Event>>(BATCHES_IN_FLIGHT);
+        let (events_tx, events) =
+            std::sync::mpsc::sync_channel::<Vec<Event>>(EVENT_BATCHES_IN_FLIGHT);
         let drawer = scope.spawn(move || -> std::io::Result<()> {
             let mut render = renderer(config, out, err);
             for batch in events {
