@@ -1,9 +1,10 @@
 //! One frame through decode, for every link type: the first byte picks the link type, the
-//! second how many bytes the snapshot length cut (original length = captured + that).
+//! second how many bytes the snapshot length cut (original length = captured + that). The
+//! fast path's answer must be the full decoder's, bit for bit.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tcpscope::decode::{decode_frame, Linktype, Skip};
+use tcpscope::decode::{decode_frame, decode_frame_slow, Linktype, Skip};
 
 const LINKTYPES: [Linktype; 8] = [
     Linktype::Null,
@@ -23,7 +24,9 @@ fuzz_target!(|data: &[u8]| {
     let linktype = LINKTYPES[usize::from(pick & 7)];
     let cut = u32::from(pick >> 3) * 97;
     let orig_len = (rest.len() as u32).saturating_add(cut);
-    match decode_frame(linktype, rest, orig_len) {
+    let decoded = decode_frame(linktype, rest, orig_len);
+    assert_eq!(decoded, decode_frame_slow(linktype, rest, orig_len));
+    match decoded {
         Ok(d) => {
             // The payload is borrowed from the frame, never longer than what was captured,
             // and never longer than the IP header said.
