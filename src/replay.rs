@@ -67,12 +67,13 @@ struct StatesRenderer<'a> {
 }
 
 impl Render for StatesRenderer<'_> {
-    fn event(&mut self, ev: &Event) -> std::io::Result<()> {
-        if let Event::Connection(c) = ev {
+    fn event(&mut self, ev: Event) -> std::io::Result<()> {
+        if let Event::Connection(c) = &ev {
             self.summaries.push((**c).clone());
         }
+        let capture = matches!(ev, Event::Capture(_));
         self.inner.event(ev)?;
-        if matches!(ev, Event::Capture(_)) {
+        if capture {
             self.inner.flush()?;
             self.summaries.sort_by_key(|c| c.conn);
             for c in std::mem::take(&mut self.summaries) {
@@ -137,7 +138,7 @@ pub fn deliver(config: &DisplayConfig, render: &mut dyn Render, ev: Event) -> st
             return Ok(());
         }
     }
-    render.event(&ev)
+    render.event(ev)
 }
 
 /// Frames or events handed from one thread to the next at a time: one channel message per

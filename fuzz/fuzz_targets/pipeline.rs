@@ -60,8 +60,8 @@ fuzz_target!(|data: &[u8]| {
         if let Event::Connection(c) = &ev {
             per_conn_segments += c.segments.c2s + c.segments.s2c;
         }
-        ladder.event(&ev)?;
-        json.event(&ev)
+        ladder.event(ev.clone())?;
+        json.event(ev)
     };
     let mut ts = Timestamp::new(1_700_000_000, 0);
     let mut number = 0u64;

@@ -106,8 +106,8 @@ impl<W: Write, E: Write> ConnlogRenderer<W, E> {
 }
 
 impl<W: Write, E: Write> Render for ConnlogRenderer<W, E> {
-    fn event(&mut self, ev: &Event) -> io::Result<()> {
-        match ev {
+    fn event(&mut self, ev: Event) -> io::Result<()> {
+        match &ev {
             Event::Connection(c) => self.row(c),
             Event::Notice(n) => write_notice(&mut self.err, n, self.lang),
             Event::Capture(_) => self.header(),

@@ -219,11 +219,11 @@ impl<W: Write, E: Write, P: PictureFormat> PictureRenderer<W, E, P> {
 }
 
 impl<W: Write, E: Write, P: PictureFormat> Render for PictureRenderer<W, E, P> {
-    fn event(&mut self, ev: &Event) -> io::Result<()> {
-        if let Event::Notice(n) = ev {
+    fn event(&mut self, ev: Event) -> io::Result<()> {
+        if let Event::Notice(n) = &ev {
             write_notice(&mut self.err, n, self.opts.lang)?;
         }
-        self.diagrams.push(ev);
+        self.diagrams.push(&ev);
         if matches!(ev, Event::Capture(_)) {
             self.finish()?;
         }

@@ -237,6 +237,9 @@ pub struct JsonRenderer<W: Write> {
     out: W,
     lang: Lang,
     encoding: Encoding,
+    /// One line is serialised here, then written whole: serde writes token by token, and
+    /// each small write through `W` costs more than the token.
+    line: Vec<u8>,
 }
 
 impl<W: Write> JsonRenderer<W> {
@@ -245,13 +248,16 @@ impl<W: Write> JsonRenderer<W> {
             out,
             lang,
             encoding,
+            line: Vec::with_capacity(1024),
         }
     }
 
     fn line<T: Serialize>(&mut self, value: &T) -> io::Result<()> {
-        // `From` keeps an I/O error's kind (a closed pipe must stay a closed pipe).
-        serde_json::to_writer(&mut self.out, value).map_err(io::Error::from)?;
-        self.out.write_all(b"\n")
+        self.line.clear();
+        // Writing into a Vec cannot fail; serialising these types cannot either.
+        serde_json::to_writer(&mut self.line, value).map_err(io::Error::from)?;
+        self.line.push(b'\n');
+        self.out.write_all(&self.line)
     }
 
     fn segment(&mut self, s: &SegmentEvent) -> io::Result<()> {
@@ -372,8 +378,8 @@ impl<W: Write> JsonRenderer<W> {
 }
 
 impl<W: Write> Render for JsonRenderer<W> {
-    fn event(&mut self, ev: &Event) -> io::Result<()> {
-        match ev {
+    fn event(&mut self, ev: Event) -> io::Result<()> {
+        match &ev {
             Event::Segment(s) => self.segment(s),
             Event::Connection(c) => self.connection(c),
             Event::App(a) => self.line(&JsonApp {

@@ -751,20 +751,22 @@ impl<W: Write, E: Write> LadderRenderer<W, E> {
     /// The buffers are full: write what every open connection has so far, in order; their
     /// ladders continue in later blocks.
     fn flush_partial(&mut self) -> io::Result<()> {
-        let ids: Vec<u64> = self.conns.keys().copied().collect();
-        for id in ids {
-            let Some(buf) = self.conns.get_mut(&id) else {
-                continue;
-            };
-            if buf.segments.is_empty() {
-                continue;
-            }
-            let part = ConnBuf {
-                segments: std::mem::take(&mut buf.segments),
-                summary: None,
-                started: buf.started,
-            };
-            buf.started = true;
+        // One pass over the open connections (most have nothing buffered), then the writing.
+        let parts: Vec<ConnBuf> = self
+            .conns
+            .values_mut()
+            .filter(|buf| !buf.segments.is_empty())
+            .map(|buf| {
+                let part = ConnBuf {
+                    segments: std::mem::take(&mut buf.segments),
+                    summary: None,
+                    started: buf.started,
+                };
+                buf.started = true;
+                part
+            })
+            .collect();
+        for part in parts {
             self.write_conn(part)?;
         }
         self.buffered = 0;
@@ -800,7 +802,7 @@ pub fn options_text(o: &TcpOptions) -> String {
 pub use super::text::fmt_secs;
 
 impl<W: Write, E: Write> Render for LadderRenderer<W, E> {
-    fn event(&mut self, ev: &Event) -> io::Result<()> {
+    fn event(&mut self, ev: Event) -> io::Result<()> {
         match ev {
             Event::Segment(s) => {
                 if self.opts.summary_only {
@@ -810,7 +812,7 @@ impl<W: Write, E: Write> Render for LadderRenderer<W, E> {
                     let start = *self.capture_start.get_or_insert(s.ts);
                     if !self.header_done {
                         self.header_done = true;
-                        let (ci, si) = Self::initial_states(s);
+                        let (ci, si) = Self::initial_states(&s);
                         self.header_lines(ci, si)?;
                     }
                     if self.last_conn.is_none_or(|last| s.conn > last) {
@@ -829,13 +831,9 @@ impl<W: Write, E: Write> Render for LadderRenderer<W, E> {
                         );
                         writeln!(self.out, "{}", text.bold())?;
                     }
-                    return self.segment(s, s.ts.since(start));
+                    return self.segment(&s, s.ts.since(start));
                 }
-                self.conns
-                    .entry(s.conn)
-                    .or_default()
-                    .segments
-                    .push((**s).clone());
+                self.conns.entry(s.conn).or_default().segments.push(*s);
                 self.buffered += 1;
                 if self.buffered > MAX_BUFFERED {
                     self.flush_partial()?;
@@ -851,20 +849,21 @@ impl<W: Write, E: Write> Render for LadderRenderer<W, E> {
                     self.header_done = true;
                     self.header_lines(TcpState::Closed, TcpState::Listen)?;
                 }
-                self.app_line(a, a.ts.since(start))
+                self.app_line(&a, a.ts.since(start))
             }
             Event::Connection(c) => {
                 if self.opts.interleave {
                     self.end_elision(c.conn)?;
-                    return self.summary_block(c, false);
+                    return self.summary_block(&c, false);
                 }
                 if self.opts.summary_only {
-                    return self.summary_block(c, true);
+                    return self.summary_block(&c, true);
                 }
-                self.conns.entry(c.conn).or_default().summary = Some(c.clone());
+                let conn = c.conn;
+                self.conns.entry(conn).or_default().summary = Some(c);
                 self.flush_ready()
             }
-            Event::Notice(n) => self.notice(n),
+            Event::Notice(n) => self.notice(&n),
             Event::Capture(c) => {
                 if !self.opts.interleave {
                     // Anything left (a summary-only run prints them all here).
@@ -873,7 +872,7 @@ impl<W: Write, E: Write> Render for LadderRenderer<W, E> {
                         self.write_conn(buf)?;
                     }
                 }
-                self.capture(c)
+                self.capture(&c)
             }
         }
     }

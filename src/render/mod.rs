@@ -18,7 +18,8 @@ pub use escape::Encoding;
 
 /// A consumer of the event stream.
 pub trait Render {
-    fn event(&mut self, ev: &Event) -> io::Result<()>;
+    /// One event, handed over (a renderer that keeps it, to draw later, keeps it as is).
+    fn event(&mut self, ev: Event) -> io::Result<()>;
     /// Push what was written so far to the output (live capture draws as segments arrive).
     fn flush(&mut self) -> io::Result<()>;
     /// End of input: write whatever is still buffered.
@@ -42,7 +43,7 @@ impl<R: Render> Paced<R> {
 }
 
 impl<R: Render> Render for Paced<R> {
-    fn event(&mut self, ev: &Event) -> io::Result<()> {
+    fn event(&mut self, ev: Event) -> io::Result<()> {
         if matches!(ev, Event::Segment(_) | Event::App(_)) {
             self.inner.flush()?;
             if self.step {
@@ -65,7 +66,7 @@ impl<R: Render> Render for Paced<R> {
 }
 
 impl<R: Render + ?Sized> Render for Box<R> {
-    fn event(&mut self, ev: &Event) -> io::Result<()> {
+    fn event(&mut self, ev: Event) -> io::Result<()> {
         (**self).event(ev)
     }
     fn flush(&mut self) -> io::Result<()> {

@@ -197,10 +197,10 @@ pub fn csv_field(f: &str) -> String {
 }
 
 impl<W: Write, E: Write> Render for TableRenderer<W, E> {
-    fn event(&mut self, ev: &Event) -> io::Result<()> {
+    fn event(&mut self, ev: Event) -> io::Result<()> {
         match ev {
             Event::Connection(c) => {
-                self.rows.push((**c).clone());
+                self.rows.push(*c);
                 // CSV rows stream as connections end; the aligned table writes blocks.
                 let full = match self.style {
                     TableStyle::Csv => true,
@@ -211,7 +211,7 @@ impl<W: Write, E: Write> Render for TableRenderer<W, E> {
                 }
                 Ok(())
             }
-            Event::Notice(n) => write_notice(&mut self.err, n, self.lang),
+            Event::Notice(n) => write_notice(&mut self.err, &n, self.lang),
             // The end: the last rows, or the header alone when there were none.
             Event::Capture(_) if !self.rows.is_empty() || !self.started => self.write_all(),
             Event::Capture(_) => Ok(()),
