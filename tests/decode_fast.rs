@@ -15,17 +15,6 @@ use std::sync::OnceLock;
 use tcpscope::decode::{decode_frame, decode_frame_fast, decode_frame_slow, Linktype, TcpFlags};
 use tcpscope::source::file::{FileSource, Next};
 
-const LINKTYPES: [Linktype; 8] = [
-    Linktype::Null,
-    Linktype::Ethernet,
-    Linktype::Raw,
-    Linktype::Loop,
-    Linktype::LinuxSll,
-    Linktype::LinuxSll2,
-    Linktype::Ipv4,
-    Linktype::Ipv6,
-];
-
 /// One frame, owned.
 #[derive(Clone, Debug)]
 struct Frame {
@@ -391,7 +380,7 @@ fn mutation() -> impl Strategy<Value = Mutation> {
             .prop_map(|(at, v)| Mutation::Set16(at, v)),
         3 => (0usize..200).prop_map(Mutation::Truncate),
         1 => any::<u32>().prop_map(Mutation::OrigLen),
-        1 => (0usize..LINKTYPES.len()).prop_map(Mutation::Linktype),
+        1 => (0usize..Linktype::ALL.len()).prop_map(Mutation::Linktype),
     ]
 }
 
@@ -416,7 +405,7 @@ fn mutate(seed: &Frame, mutations: &[Mutation]) -> Frame {
             }
             Mutation::Truncate(len) => f.data.truncate(len),
             Mutation::OrigLen(len) => f.orig_len = len,
-            Mutation::Linktype(i) => f.linktype = LINKTYPES[i],
+            Mutation::Linktype(i) => f.linktype = Linktype::ALL[i],
         }
     }
     f
@@ -444,7 +433,7 @@ proptest! {
         bytes in prop::collection::vec(any::<u8>(), 0..120),
         extra in prop_oneof![Just(0u32), 0u32..3000],
     ) {
-        for linktype in LINKTYPES {
+        for linktype in Linktype::ALL {
             if let Err(e) = same(linktype, &bytes, bytes.len() as u32 + extra) {
                 return Err(TestCaseError::fail(e));
             }

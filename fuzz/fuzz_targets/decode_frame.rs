@@ -6,22 +6,12 @@
 use libfuzzer_sys::fuzz_target;
 use tcpscope::decode::{decode_frame, decode_frame_slow, Linktype, Skip};
 
-const LINKTYPES: [Linktype; 8] = [
-    Linktype::Null,
-    Linktype::Ethernet,
-    Linktype::Raw,
-    Linktype::Loop,
-    Linktype::LinuxSll,
-    Linktype::LinuxSll2,
-    Linktype::Ipv4,
-    Linktype::Ipv6,
-];
 
 fuzz_target!(|data: &[u8]| {
     let Some((&pick, rest)) = data.split_first() else {
         return;
     };
-    let linktype = LINKTYPES[usize::from(pick & 7)];
+    let linktype = Linktype::ALL[usize::from(pick & 7)];
     let cut = u32::from(pick >> 3) * 97;
     let orig_len = (rest.len() as u32).saturating_add(cut);
     let decoded = decode_frame(linktype, rest, orig_len);

@@ -19,22 +19,12 @@ use tcpscope::render::{Encoding, Render};
 use tcpscope::source::{Frame, Timestamp};
 use tcpscope::track::Limits;
 
-const LINKTYPES: [Linktype; 8] = [
-    Linktype::Null,
-    Linktype::Ethernet,
-    Linktype::Raw,
-    Linktype::Loop,
-    Linktype::LinuxSll,
-    Linktype::LinuxSll2,
-    Linktype::Ipv4,
-    Linktype::Ipv6,
-];
 
 fuzz_target!(|data: &[u8]| {
     let Some((&settings, mut rest)) = data.split_first() else {
         return;
     };
-    let linktype = LINKTYPES[usize::from(settings & 7)];
+    let linktype = Linktype::ALL[usize::from(settings & 7)];
     let mut limits = Limits::default();
     if settings & 0x20 != 0 {
         limits.max_connections = 4;

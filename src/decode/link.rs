@@ -25,6 +25,18 @@ pub enum Linktype {
 }
 
 impl Linktype {
+    /// Every link type tcpscope decodes.
+    pub const ALL: [Linktype; 8] = [
+        Linktype::Null,
+        Linktype::Ethernet,
+        Linktype::Raw,
+        Linktype::Loop,
+        Linktype::LinuxSll,
+        Linktype::LinuxSll2,
+        Linktype::Ipv4,
+        Linktype::Ipv6,
+    ];
+
     /// Map a libpcap data-link type number; `None` for types tcpscope cannot decode.
     pub fn from_dlt(dlt: i32) -> Option<Linktype> {
         Some(match dlt {

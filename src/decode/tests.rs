@@ -422,22 +422,11 @@ fn ns_flag_is_kept() {
     assert_eq!(f.names().collect::<Vec<_>>(), ["NS", "CWR", "ECE", "SYN"]);
 }
 
-const LINKTYPES: [Linktype; 8] = [
-    Linktype::Null,
-    Linktype::Ethernet,
-    Linktype::Raw,
-    Linktype::Loop,
-    Linktype::LinuxSll,
-    Linktype::LinuxSll2,
-    Linktype::Ipv4,
-    Linktype::Ipv6,
-];
-
 proptest! {
     /// Whatever the bytes, decoding returns (and never panics), for every link type.
     #[test]
     fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..200), extra in 0u32..5000) {
-        for lt in LINKTYPES {
+        for lt in Linktype::ALL {
             let _ = decode_frame(lt, &bytes, bytes.len() as u32 + extra);
         }
     }
