@@ -144,18 +144,17 @@ pub fn deliver(config: &DisplayConfig, render: &mut dyn Render, ev: Event) -> st
 /// Frames or events handed from one thread to the next at a time: one channel message per
 /// batch keeps the hand-over cost far below the cost of the work on either side.
 const BATCH: usize = 1024;
-/// Batches in flight between two threads: bounds memory when the next stage is slower.
-/// Frames are small and cheap to hold; events (drawn slower than they are made, in the
-/// ladder and JSON) are bigger.
+/// Batches in flight between two threads: bounds memory when the next stage is slower
+/// (about 1.2 MB of frames, and up to a few MB of events for the ladder and JSON).
 const FRAME_BATCHES_IN_FLIGHT: usize = 4;
 const EVENT_BATCHES_IN_FLIGHT: usize = 4;
 
 /// Replay `args.file` into `out` (diagram or JSON) and `err` (notices).
 ///
 /// Three stages, each on a thread of its own, in order through bounded channels of batches:
-/// reading and decoding frames; tracking and annotating them; drawing the events (the three
-/// cost about the same on big files). Paced or stepped replays draw on the tracking thread,
-/// one event at a time.
+/// reading and decoding frames; tracking and annotating them; drawing the events. Tracking
+/// is the slowest stage for summaries, drawing for the ladder and JSON (bench/README.md).
+/// Paced or stepped replays draw on the tracking thread, one event at a time.
 pub fn run<'a>(
     args: &ReplayArgs,
     config: &DisplayConfig,
