@@ -145,18 +145,7 @@ fn link(linktype: Linktype, frame: &[u8]) -> Option<(Version, usize)> {
             by_ethertype(be16(frame)?, 20)
         }
         Linktype::Null | Linktype::Loop => {
-            let family = *frame.first_chunk::<4>()?;
-            let family = if linktype == Linktype::Loop {
-                u32::from_be_bytes(family)
-            } else {
-                // Host byte order of the machine that wrote the file: as `link::strip`.
-                let le = u32::from_le_bytes(family);
-                if le <= 0xffff {
-                    le
-                } else {
-                    u32::from_be_bytes(family)
-                }
-            };
+            let family = super::link::loopback_family(linktype, *frame.first_chunk::<4>()?);
             match family {
                 2 => Some((Version::V4, 4)),
                 24 | 28 | 30 | 10 => Some((Version::V6, 4)),

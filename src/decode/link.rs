@@ -154,17 +154,7 @@ pub fn strip(linktype: Linktype, frame: &[u8]) -> Result<Network<'_>, Skip> {
         Linktype::Null | Linktype::Loop => {
             let family =
                 u32_at(frame, 0).ok_or_else(|| truncated(Layer::Link, 0, 4, frame.len()))?;
-            let family = if linktype == Linktype::Loop {
-                u32::from_be_bytes(family)
-            } else {
-                // Host byte order of the machine that wrote the file: try both.
-                let le = u32::from_le_bytes(family);
-                if le <= 0xffff {
-                    le
-                } else {
-                    u32::from_be_bytes(family)
-                }
-            };
+            let family = loopback_family(linktype, family);
             let version = match family {
                 2 => IpVersion::V4,
                 // AF_INET6 on NetBSD/OpenBSD (24), FreeBSD (28), Darwin (30), Linux (10).
@@ -248,4 +238,15 @@ fn by_ethertype(mut ethertype: u16, frame: &[u8], mut offset: usize) -> Result<N
         offset,
         what: format!("more than {MAX_ENCAPSULATIONS} nested VLAN tags"),
     }))
+}
+
+/// The address family of a NULL or LOOP header: LOOP is big-endian; NULL is in the byte order
+/// of the machine that wrote the file, so both are tried (families are small numbers).
+pub(super) fn loopback_family(linktype: Linktype, bytes: [u8; 4]) -> u32 {
+    let le = u32::from_le_bytes(bytes);
+    if linktype == Linktype::Loop || le > 0xffff {
+        u32::from_be_bytes(bytes)
+    } else {
+        le
+    }
 }
