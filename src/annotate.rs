@@ -111,19 +111,21 @@ impl Analyzer {
         frame: &Frame<'_>,
         sink: &mut impl FnMut(Event) -> Result<(), E>,
     ) -> Result<(), E> {
-        let decoded = DecodedFrame::decode(frame, self.opts.payload_preview);
-        self.push_decoded(decoded, sink)
+        let mut decoded = DecodedFrame::decode(frame, self.opts.payload_preview);
+        self.push_decoded(&mut decoded, sink)
     }
 
     /// Analyze a frame decoded beforehand (perhaps on another thread) by
-    /// [`DecodedFrame::decode`] with this analyzer's `payload_preview`.
+    /// [`DecodedFrame::decode`] with this analyzer's `payload_preview`. Takes the frame by
+    /// reference, so that batches of frames are read in place (a frame is about 300 bytes);
+    /// the payload preview moves out of it into the segment event.
     pub fn push_decoded<E>(
         &mut self,
-        frame: DecodedFrame,
+        frame: &mut DecodedFrame,
         sink: &mut impl FnMut(Event) -> Result<(), E>,
     ) -> Result<(), E> {
         self.summary.frames += 1;
-        let decoded = match frame.decoded {
+        let decoded = match &frame.decoded {
             Ok(d) => d,
             Err(Skip::NotIp(_)) => {
                 self.summary.not_ip += 1;
@@ -201,7 +203,7 @@ impl Analyzer {
         let a = tracked.analysis;
         let mut notes: Vec<_> = a.notes.iter().collect();
         notes.extend(decoded.notes.iter().map(|n| crate::event::Note::Decode(*n)));
-        let payload = (!frame.payload.is_empty()).then_some(frame.payload);
+        let payload = (!frame.payload.is_empty()).then(|| std::mem::take(&mut frame.payload));
         let event = SegmentEvent {
             conn: tracked.conn,
             frame: frame.number,

@@ -175,7 +175,22 @@ pub fn run<'a>(
             && !std::io::stdout().is_terminal()
             && config.format != Format::Json;
         let (lang, preview) = (config.ladder.lang, options.payload_preview);
-        scope.spawn(move || read(source, preview, progress.then_some(lang), frames_tx));
+        // Emptied batches go back to be filled again: no fresh memory for each batch.
+        let (frames_back, frames_spent) = std::sync::mpsc::channel();
+        let batches = Batches::new(frames_spent);
+        scope.spawn(move || {
+            read(
+                source,
+                preview,
+                progress.then_some(lang),
+                frames_tx,
+                batches,
+            )
+        });
+        let frames = Frames {
+            rx: frames,
+            back: frames_back,
+        };
         if paced {
             let render = Box::new(crate::render::Paced::new(
                 renderer(config, out, err),
@@ -186,18 +201,23 @@ pub fn run<'a>(
         }
         let (events_tx, events) =
             std::sync::mpsc::sync_channel::<Vec<Event>>(EVENT_BATCHES_IN_FLIGHT);
+        let (events_back, events_spent) = std::sync::mpsc::channel();
         let drawer = scope.spawn(move || -> std::io::Result<()> {
             let mut render = renderer(config, out, err);
-            for batch in events {
-                for ev in batch {
+            for mut batch in events {
+                for ev in batch.drain(..) {
                     deliver(config, render.as_mut(), ev)?;
                 }
+                // The analysing side may be gone already; the batch is then simply dropped.
+                let _ = events_back.send(batch);
             }
             render.finish()
         });
+        let mut batches = Batches::new(events_spent);
         let sender = Batcher {
             tx: events_tx,
-            batch: Vec::with_capacity(BATCH),
+            batch: batches.take(),
+            batches,
         };
         let analysed = analyse(args, config, options, frames, sender);
         // The drawing thread's own error (a closed pipe, a full disk) explains why the
@@ -235,9 +255,10 @@ fn read(
     payload_preview: usize,
     progress: Option<crate::lang::Lang>,
     tx: std::sync::mpsc::SyncSender<Vec<Read>>,
+    mut batches: Batches<Read>,
 ) {
     let mut progress = progress.map(|l| Progress::new(std::io::stderr(), source.size(), l));
-    let mut batch = Vec::with_capacity(BATCH);
+    let mut batch = batches.take();
     loop {
         if let Some(p) = progress.as_mut() {
             if source.frames_read() % 256 == 0 {
@@ -259,7 +280,7 @@ fn read(
             break;
         }
         if batch.len() >= BATCH {
-            let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+            let full = std::mem::replace(&mut batch, batches.take());
             if tx.send(full).is_err() {
                 return; // the analysis stopped: its error says why
             }
@@ -271,15 +292,44 @@ fn read(
     let _ = tx.send(batch);
 }
 
+/// Empty batches for a sending stage: those the receiving stage gave back, else new ones.
+struct Batches<T> {
+    spent: std::sync::mpsc::Receiver<Vec<T>>,
+}
+
+impl<T> Batches<T> {
+    fn new(spent: std::sync::mpsc::Receiver<Vec<T>>) -> Self {
+        Batches { spent }
+    }
+
+    fn take(&mut self) -> Vec<T> {
+        match self.spent.try_recv() {
+            Ok(mut batch) => {
+                batch.clear();
+                batch
+            }
+            Err(_) => Vec::with_capacity(BATCH),
+        }
+    }
+}
+
+/// The receiving end of the reading thread's channel: each batch is read in place, then
+/// given back.
+struct Frames {
+    rx: std::sync::mpsc::Receiver<Vec<Read>>,
+    back: std::sync::mpsc::Sender<Vec<Read>>,
+}
+
 /// The analysing end of the render thread's channel, seen as a renderer.
 struct Batcher {
     tx: std::sync::mpsc::SyncSender<Vec<Event>>,
     batch: Vec<Event>,
+    batches: Batches<Event>,
 }
 
 impl Batcher {
     fn send(&mut self) -> std::io::Result<()> {
-        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH));
+        let batch = std::mem::replace(&mut self.batch, self.batches.take());
         self.tx
             .send(batch)
             .map_err(|_| std::io::Error::other("the drawing thread stopped"))
@@ -328,7 +378,7 @@ fn analyse(
     args: &ReplayArgs,
     config: &DisplayConfig,
     options: crate::annotate::AnalyzerOptions,
-    frames: std::sync::mpsc::Receiver<Vec<Read>>,
+    frames: Frames,
     mut out: impl Sink,
 ) -> Result<CaptureSummary, Error> {
     let mut analyzer = Analyzer::new(options);
@@ -342,17 +392,26 @@ fn analyse(
         }
         out.put(ev)
     };
-    for item in frames.into_iter().flatten() {
-        match item {
-            Read::Frame(frame) => analyzer.push_decoded(frame, &mut sink)?,
-            Read::Filtered => analyzer.count_filtered(),
-            Read::Damaged { frame, reason } => analyzer.notice(
-                frame,
-                format!("the file is damaged here, nothing after it can be read ({reason})"),
-                &mut sink,
-            )?,
-            Read::Failed(e) => return Err(e),
+    for mut batch in frames.rx.iter() {
+        for item in batch.iter_mut() {
+            match item {
+                Read::Frame(frame) => analyzer.push_decoded(frame, &mut sink)?,
+                Read::Filtered => analyzer.count_filtered(),
+                Read::Damaged { frame, reason } => analyzer.notice(
+                    *frame,
+                    format!("the file is damaged here, nothing after it can be read ({reason})"),
+                    &mut sink,
+                )?,
+                Read::Failed(_) => {
+                    if let Read::Failed(e) = std::mem::replace(item, Read::Filtered) {
+                        return Err(e);
+                    }
+                }
+            }
         }
+        batch.clear();
+        // The reading thread may have finished already; the batch is then simply dropped.
+        let _ = frames.back.send(batch);
     }
     let summary = analyzer.finish(&mut sink)?;
     out.done()?;

@@ -188,8 +188,9 @@ pub struct Tracker {
     /// Summaries of connections that ended and were dropped, until [`Tracker::take_ended`].
     ended: VecDeque<ConnSummary>,
     /// Scratch space of `evict` and `expire`, kept between calls.
-    by_age: Vec<(Timestamp, ConnKey)>,
+    by_age: Vec<(Timestamp, u64, ConnKey)>,
     by_id: Vec<(u64, ConnKey)>,
+    retiring: VecDeque<Slot>,
 }
 
 impl Tracker {
@@ -255,21 +256,25 @@ impl Tracker {
                 self.retire(old);
             }
         }
-        if self.conns.len() >= self.limits.max_connections.max(1) && !self.conns.contains_key(&key)
-        {
+        if let Some(slot) = self.conns.get_mut(&key) {
+            return Tracker::track(slot, seg, ts, reuse);
+        }
+        if self.conns.len() >= self.limits.max_connections.max(1) {
             self.evict();
         }
-        let next_id = &mut self.next_id;
-        let slot = self.conns.entry(key).or_insert_with(|| {
-            let id = *next_id;
-            *next_id += 1;
-            Slot {
-                last: ts,
-                id,
-                status: Status::Open,
-                conn: Box::new(Connection::new(id, seg, ts)),
-            }
+        let id = self.next_id;
+        self.next_id += 1;
+        let slot = self.conns.entry(key).or_insert(Slot {
+            last: ts,
+            id,
+            status: Status::Open,
+            conn: Box::new(Connection::new(id, seg, ts)),
         });
+        Tracker::track(slot, seg, ts, reuse)
+    }
+
+    /// Run `seg` through the connection of `slot`, and note where the connection stands.
+    fn track(slot: &mut Slot, seg: &Segment, ts: Timestamp, reuse: bool) -> Tracked {
         let conn = &mut slot.conn;
         let was_finished = conn.is_finished();
         let mut analysis = conn.on_segment(seg, ts);
@@ -306,15 +311,11 @@ impl Tracker {
         let n = (self.conns.len() / 8).max(1);
         let mut by_age = std::mem::take(&mut self.by_age);
         by_age.clear();
-        by_age.extend(self.conns.iter().map(|(k, s)| (s.last, *k)));
-        by_age.select_nth_unstable_by_key(n - 1, |(t, _)| *t);
+        by_age.extend(self.conns.iter().map(|(k, s)| (s.last, s.id, *k)));
+        by_age.select_nth_unstable_by_key(n - 1, |(t, _, _)| *t);
         let mut by_id = std::mem::take(&mut self.by_id);
         by_id.clear();
-        by_id.extend(
-            by_age
-                .drain(..n)
-                .filter_map(|(_, k)| self.conns.get(&k).map(|s| (s.id, k))),
-        );
+        by_id.extend(by_age.drain(..n).map(|(_, id, k)| (id, k)));
         self.by_age = by_age;
         self.dropped.evicted += self.retire_all(&mut by_id);
         self.by_id = by_id;
@@ -323,13 +324,25 @@ impl Tracker {
     /// Retire the connections of `keys` in order of their numbers; how many there were.
     fn retire_all(&mut self, keys: &mut Vec<(u64, ConnKey)>) -> u64 {
         keys.sort_unstable_by_key(|(id, _)| *id);
-        let mut n = 0;
-        for (_, key) in keys.drain(..) {
-            if let Some(slot) = self.conns.remove(&key) {
-                self.retire(slot);
-                n += 1;
-            }
+        let mut slots = std::mem::take(&mut self.retiring);
+        slots.extend(
+            keys.drain(..)
+                .filter_map(|(_, key)| self.conns.remove(&key)),
+        );
+        // These connections went cold (that is why they are over): ask for the next ones
+        // while summarising this one, so that their cache misses overlap.
+        const AHEAD: usize = 4;
+        for slot in slots.iter().take(AHEAD) {
+            crate::sys::prefetch(&*slot.conn);
         }
+        let n = slots.len() as u64;
+        while let Some(slot) = slots.pop_front() {
+            if let Some(next) = slots.get(AHEAD - 1) {
+                crate::sys::prefetch(&*next.conn);
+            }
+            self.retire(slot);
+        }
+        self.retiring = slots;
         n
     }
 
