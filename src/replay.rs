@@ -142,11 +142,13 @@ pub fn deliver(config: &DisplayConfig, render: &mut dyn Render, ev: Event) -> st
 }
 
 /// Frames or events handed from one thread to the next at a time: one channel message per
-/// batch keeps the hand-over cost far below the cost of the work on either side.
-const BATCH: usize = 1024;
+/// batch keeps the hand-over cost (a thread woken up) far below the cost of the work on
+/// either side. Frames are small and many, so their batches are larger.
+const FRAME_BATCH: usize = 4096;
+const EVENT_BATCH: usize = 1024;
 /// Batches in flight between two threads: bounds memory when the next stage is slower
-/// (about 1.2 MB of frames, and up to a few MB of events for the ladder and JSON).
-const FRAME_BATCHES_IN_FLIGHT: usize = 4;
+/// (about 2.5 MB of frames, and up to a few MB of events for the ladder and JSON).
+const FRAME_BATCHES_IN_FLIGHT: usize = 2;
 const EVENT_BATCHES_IN_FLIGHT: usize = 4;
 
 /// Replay `args.file` into `out` (diagram or JSON) and `err` (notices).
@@ -177,7 +179,7 @@ pub fn run<'a>(
         let (lang, preview) = (config.ladder.lang, options.payload_preview);
         // Emptied batches go back to be filled again: no fresh memory for each batch.
         let (frames_back, frames_spent) = std::sync::mpsc::channel();
-        let batches = Batches::new(frames_spent);
+        let batches = Batches::new(frames_spent, FRAME_BATCH);
         scope.spawn(move || {
             read(
                 source,
@@ -213,7 +215,7 @@ pub fn run<'a>(
             }
             render.finish()
         });
-        let mut batches = Batches::new(events_spent);
+        let mut batches = Batches::new(events_spent, EVENT_BATCH);
         let sender = Batcher {
             tx: events_tx,
             batch: batches.take(),
@@ -279,7 +281,7 @@ fn read(
         if last {
             break;
         }
-        if batch.len() >= BATCH {
+        if batch.len() >= batches.size {
             let full = std::mem::replace(&mut batch, batches.take());
             if tx.send(full).is_err() {
                 return; // the analysis stopped: its error says why
@@ -295,11 +297,12 @@ fn read(
 /// Empty batches for a sending stage: those the receiving stage gave back, else new ones.
 struct Batches<T> {
     spent: std::sync::mpsc::Receiver<Vec<T>>,
+    size: usize,
 }
 
 impl<T> Batches<T> {
-    fn new(spent: std::sync::mpsc::Receiver<Vec<T>>) -> Self {
-        Batches { spent }
+    fn new(spent: std::sync::mpsc::Receiver<Vec<T>>, size: usize) -> Self {
+        Batches { spent, size }
     }
 
     fn take(&mut self) -> Vec<T> {
@@ -308,7 +311,7 @@ impl<T> Batches<T> {
                 batch.clear();
                 batch
             }
-            Err(_) => Vec::with_capacity(BATCH),
+            Err(_) => Vec::with_capacity(self.size),
         }
     }
 }
@@ -345,7 +348,7 @@ trait Sink {
 impl Sink for Batcher {
     fn put(&mut self, ev: Event) -> std::io::Result<()> {
         self.batch.push(ev);
-        if self.batch.len() >= BATCH {
+        if self.batch.len() >= self.batches.size {
             self.send()?;
         }
         Ok(())
