@@ -89,6 +89,13 @@ impl Analyzer {
         }
     }
 
+    /// A hint that `frame` comes soon (see [`Tracker::prefetch`]).
+    pub fn prefetch(&self, frame: &DecodedFrame) {
+        if let Ok(d) = &frame.decoded {
+            self.tracker.prefetch(&d.segment);
+        }
+    }
+
     /// A frame that the BPF filter rejected (it still counts).
     pub fn count_filtered(&mut self) {
         self.summary.frames += 1;

@@ -245,6 +245,13 @@ impl Tracker {
         self.dropped
     }
 
+    /// A hint that `seg` comes soon: bring its connection into the cache.
+    pub fn prefetch(&self, seg: &Segment) {
+        if let Some(slot) = self.conns.get(&ConnKey::of(seg)) {
+            crate::sys::prefetch(&*slot.conn);
+        }
+    }
+
     pub fn on_segment(&mut self, seg: &Segment, ts: Timestamp) -> Tracked {
         let key = ConnKey::of(seg);
         // Only a SYN can reuse ports: other segments skip that lookup.
