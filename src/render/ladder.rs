@@ -3,7 +3,7 @@
 //! a plain-words annotation.
 
 use super::escape::{escape_payload, escape_text, Encoding};
-use super::text::{push_secs, push_u64};
+use super::text::{push_addr, push_secs, push_u64};
 use super::{text_width, truncate, Render};
 use crate::decode::TcpOptions;
 use crate::event::{
@@ -132,7 +132,6 @@ fn push_dir(t: &mut String, sep: &str, from: &str, to: &str) {
 
 /// "connection 3: client 10.0.0.1:5000 → server 10.0.0.2:80", underlined, and a newline.
 fn title_line(t: &mut String, conn: u64, client: &SocketAddr, server: &SocketAddr, l: Lang) {
-    use std::fmt::Write as _;
     let start = t.len();
     t.push_str(lang::word(Word::Connection, l));
     t.push(' ');
@@ -140,11 +139,11 @@ fn title_line(t: &mut String, conn: u64, client: &SocketAddr, server: &SocketAdd
     t.push_str(": ");
     t.push_str(lang::side(Side::Client, l));
     t.push(' ');
-    let _ = write!(t, "{client}");
+    push_addr(t, client);
     t.push_str(" → ");
     t.push_str(lang::side(Side::Server, l));
     t.push(' ');
-    let _ = write!(t, "{server}");
+    push_addr(t, server);
     if colored::control::SHOULD_COLORIZE.should_colorize() {
         let title = t.split_off(start);
         paint(t, &title, Paint::Title);

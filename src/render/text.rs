@@ -2,7 +2,9 @@
 //! millions): numbers appended to a reused `String` without the `format!` machinery, giving
 //! exactly what `format!` gives.
 
+use std::cmp::Ordering;
 use std::fmt::Write as _;
+use std::net::SocketAddr;
 
 /// Append `n` in decimal.
 pub fn push_u64(out: &mut String, mut n: u64) {
@@ -16,23 +18,56 @@ pub fn push_u64(out: &mut String, mut n: u64) {
             break;
         }
     }
-    out.push_str(std::str::from_utf8(&digits[at..]).unwrap_or_default());
+    out.reserve(digits.len() - at);
+    out.extend(digits[at..].iter().map(|&d| char::from(d)));
+}
+
+/// Append `addr` exactly as its `Display` writes it (IPv4 directly, IPv6 through `write!`).
+pub fn push_addr(out: &mut String, addr: &SocketAddr) {
+    match addr {
+        SocketAddr::V4(a) => {
+            for (i, octet) in a.ip().octets().into_iter().enumerate() {
+                if i > 0 {
+                    out.push('.');
+                }
+                push_u64(out, u64::from(octet));
+            }
+            out.push(':');
+            push_u64(out, u64::from(a.port()));
+        }
+        SocketAddr::V6(_) => {
+            let _ = write!(out, "{addr}");
+        }
+    }
 }
 
 /// Append `x` with `decimals` digits after the point, exactly as `format!("{x:.decimals$}")`
 /// does (round half to even on the exact binary value). The fast path rounds `x * 10^d`;
-/// values where that could differ from exact rounding (near a tie, large, negative or not
-/// finite) take `format!`'s own path.
+/// near a tie it compares the exact value with the tie in integers; large, negative or not
+/// finite values take `format!`'s own path.
 pub fn push_fixed(out: &mut String, x: f64, decimals: u32) {
-    let scale = 10u64.pow(decimals);
+    let scale = 10u64.pow(decimals.min(9));
     let y = x * scale as f64;
-    // Below 1e9 the product is within 2.3e-7 of the exact decimal value, so unless its
-    // fraction is that close to one half both round the same way.
-    if !(0.0..1e9).contains(&y) || (y - y.floor() - 0.5).abs() < 1e-6 {
+    if !(0.0..1e9).contains(&y) || decimals > 9 {
         let _ = write!(out, "{x:.*}", decimals as usize);
         return;
     }
-    let n = y.round() as u64;
+    // Below 1e9 the product is within 2.3e-7 of the exact decimal value, so unless its
+    // fraction is that close to one half both round the same way.
+    let n = if (y - y.floor() - 0.5).abs() < 1e-6 {
+        let below = y.floor() as u64;
+        match exact_cmp_half(x, scale, below) {
+            Some(Ordering::Less) => below,
+            Some(Ordering::Greater) => below + 1,
+            Some(Ordering::Equal) => below + below % 2,
+            None => {
+                let _ = write!(out, "{x:.*}", decimals as usize);
+                return;
+            }
+        }
+    } else {
+        y.round() as u64
+    };
     push_u64(out, n / scale);
     if decimals > 0 {
         out.push('.');
@@ -44,6 +79,37 @@ pub fn push_fixed(out: &mut String, x: f64, decimals: u32) {
         }
         push_u64(out, frac);
     }
+}
+
+/// How the exact value of `x * scale` compares with `below + 0.5`, for a positive finite `x`
+/// (`None` if the numbers do not fit the integer arithmetic).
+fn exact_cmp_half(x: f64, scale: u64, below: u64) -> Option<Ordering> {
+    // x = m * 2^e exactly.
+    let bits = x.to_bits();
+    let exponent = ((bits >> 52) & 0x7ff) as i32;
+    let fraction = bits & ((1 << 52) - 1);
+    let (m, e) = if exponent == 0 {
+        (fraction, -1074)
+    } else {
+        (fraction | (1 << 52), exponent - 1075)
+    };
+    // Compare m * scale * 2^(e+1) with 2 * below + 1.
+    let lhs = u128::from(m) * u128::from(scale);
+    let twice = 2 * u128::from(below) + 1;
+    let shift = e + 1;
+    Some(if shift >= 0 {
+        lhs.checked_shl(shift as u32)
+            .filter(|v| v >> shift == lhs)?
+            .cmp(&twice)
+    } else {
+        let shift = shift.unsigned_abs();
+        if shift >= 128 || twice.leading_zeros() < shift {
+            // twice * 2^shift would overflow: it is far above lhs (< 2^84).
+            Ordering::Less
+        } else {
+            lhs.cmp(&(twice << shift))
+        }
+    })
 }
 
 /// Append a duration in seconds the way the ladder shows one: `329.0 µs`, `17.321 ms`,
@@ -114,12 +180,37 @@ mod tests {
             values.push(ns as f64 / 1e9 * 1e3);
             values.push(ns as f64 / 1e9 * 1e6);
         }
+        // Exact ties (dyadic values) and their neighbours, for the integer comparison.
+        for k in 0..20_000u64 {
+            for j in [1u32, 2, 4, 7, 10, 16] {
+                let v = k as f64 / f64::from(1u32 << j);
+                values.extend([v, f64::from_bits(v.to_bits() + 1), v.next_down()]);
+            }
+        }
         for v in values {
-            for d in [0u32, 1, 3] {
+            for d in [0u32, 1, 2, 3] {
                 let mut s = String::new();
                 push_fixed(&mut s, v, d);
                 assert_eq!(s, format!("{v:.*}", d as usize), "{v} with {d} decimals");
             }
+        }
+    }
+
+    #[test]
+    fn addresses_match_display() {
+        for text in [
+            "0.0.0.0:0",
+            "127.0.0.1:7788",
+            "255.255.255.255:65535",
+            "10.0.168.29:40981",
+            "[::1]:80",
+            "[2001:db8::ffff:0:8]:443",
+            "[::ffff:192.0.2.1]:22",
+        ] {
+            let addr: SocketAddr = text.parse().unwrap();
+            let mut s = String::from("x");
+            push_addr(&mut s, &addr);
+            assert_eq!(s, format!("x{addr}"));
         }
     }
 
