@@ -6,20 +6,24 @@ use std::cmp::Ordering;
 use std::fmt::Write as _;
 use std::net::SocketAddr;
 
+/// "00" to "99": digits are appended two at a time, as static text.
+const PAIRS: &str = "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899";
+
 /// Append `n` in decimal.
 pub fn push_u64(out: &mut String, mut n: u64) {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
+    // Pairs of digits from the lowest, then the leading one or two digits.
+    let mut pairs = [0usize; 10];
+    let mut k = 0;
+    while n >= 100 {
+        pairs[k] = (n % 100) as usize;
+        n /= 100;
+        k += 1;
     }
-    out.reserve(digits.len() - at);
-    out.extend(digits[at..].iter().map(|&d| char::from(d)));
+    let lead = n as usize;
+    out.push_str(&PAIRS[2 * lead + usize::from(lead < 10)..2 * lead + 2]);
+    for &pair in pairs[..k].iter().rev() {
+        out.push_str(&PAIRS[2 * pair..2 * pair + 2]);
+    }
 }
 
 /// Append `addr` exactly as its `Display` writes it (IPv4 directly, IPv6 through `write!`).
@@ -140,7 +144,11 @@ mod tests {
 
     #[test]
     fn integers_match_display() {
-        for n in [0u64, 7, 10, 99, 100, 12_345, u64::MAX] {
+        let mut numbers = vec![0u64, 7, 10, 99, 100, 101, 12_345, u64::MAX, u64::MAX - 1];
+        numbers.extend((0..20).map(|p| 10u64.pow(p)));
+        numbers.extend((1..20).map(|p| 10u64.pow(p) - 1));
+        numbers.extend((0..100_000).map(|i| i * 7_919 % 1_000_003));
+        for n in numbers {
             let mut s = String::new();
             push_u64(&mut s, n);
             assert_eq!(s, n.to_string());
