@@ -149,8 +149,10 @@ const EVENT_BATCH: usize = 1024;
 /// The tracking stage asks for the connection of the frame this far ahead while it works on
 /// the current one, so that its cache misses overlap (bench/README.md: about 6 %).
 const AHEAD: usize = 8;
-/// Batches in flight between two threads: bounds memory when the next stage is slower
-/// (about 2.5 MB of frames, and up to a few MB of events for the ladder and JSON).
+/// Batches in flight between two threads: bounds memory when the next stage is slower.
+/// With the batch being filled, the one waiting to be sent and the one being analysed, at
+/// most five frame batches exist (about 6 MB), and seven event batches (a few MB for the
+/// ladder and JSON).
 const FRAME_BATCHES_IN_FLIGHT: usize = 2;
 const EVENT_BATCHES_IN_FLIGHT: usize = 4;
 
@@ -270,19 +272,22 @@ fn read(
                 p.tick(source.bytes_read(), source.frames_read());
             }
         }
-        let (item, last) = match source.next_frame() {
-            Ok(Next::Frame(frame)) => (
-                Read::Frame(DecodedFrame::decode(&frame, payload_preview)),
-                false,
-            ),
-            Ok(Next::Filtered) => (Read::Filtered, false),
+        // Each arm pushes its own item: a frame is about 300 bytes, and going through a
+        // temporary would copy it once more.
+        match source.next_frame() {
+            Ok(Next::Frame(frame)) => {
+                batch.push(Read::Frame(DecodedFrame::decode(&frame, payload_preview)))
+            }
+            Ok(Next::Filtered) => batch.push(Read::Filtered),
             Ok(Next::End) => break,
-            Err(Error::Read { frame, reason, .. }) => (Read::Damaged { frame, reason }, true),
-            Err(e) => (Read::Failed(e), true),
-        };
-        batch.push(item);
-        if last {
-            break;
+            Err(Error::Read { frame, reason, .. }) => {
+                batch.push(Read::Damaged { frame, reason });
+                break;
+            }
+            Err(e) => {
+                batch.push(Read::Failed(e));
+                break;
+            }
         }
         if batch.len() >= batches.size {
             let full = std::mem::replace(&mut batch, batches.take());

@@ -151,11 +151,15 @@ pub fn prefetch<T>(value: &T) {
     {
         use core::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
         let start = (value as *const T).cast::<i8>();
+        // From the start of the cache line `value` begins in, to its last byte.
+        let misaligned = start as usize % 64;
+        let line = start.wrapping_sub(misaligned);
         let mut offset = 0;
-        while offset < std::mem::size_of::<T>() {
+        while offset < misaligned + std::mem::size_of::<T>() {
             // SAFETY: a prefetch never faults and reads nothing the program sees; the address
-            // stays inside `value` (wrapping_add keeps it a plain address computation).
-            unsafe { _mm_prefetch::<_MM_HINT_T0>(start.wrapping_add(offset)) };
+            // is in a cache line that `value` occupies (wrapping arithmetic keeps it a plain
+            // address computation).
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(line.wrapping_add(offset)) };
             offset += 64;
         }
     }

@@ -52,7 +52,7 @@ pub fn push_addr(out: &mut String, addr: &SocketAddr) {
 pub fn push_fixed(out: &mut String, x: f64, decimals: u32) {
     let scale = 10u64.pow(decimals.min(9));
     let y = x * scale as f64;
-    if !(0.0..1e9).contains(&y) || decimals > 9 {
+    if !(0.0..1e9).contains(&y) || y.is_sign_negative() || decimals > 9 {
         let _ = write!(out, "{x:.*}", decimals as usize);
         return;
     }
@@ -175,6 +175,7 @@ mod tests {
             1e12,
             -1.5,
             -0.0004,
+            -0.0,
             f64::NAN,
             f64::INFINITY,
             123_456.789_5,
