@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# A/B timing of two tcpscope builds on the same command line, in turns (A, B, A, B, ...), so
+# that a machine whose speed drifts (a shared VM) treats both alike. Prints each build's wall
+# times sorted, its median, and its median user+system CPU time.
+#
+#   bench/ab.sh OLD_BINARY NEW_BINARY [TCPSCOPE ARGS...]
+#   RUNS=7 bench/ab.sh /tmp/tcpscope.before target/release/tcpscope replay c1000000.pcap --summary-only
+#
+# Keep a copy of the "before" binary (cp target/release/tcpscope /tmp/tcpscope.before) before
+# rebuilding. Output goes to /dev/null; a run that fails stops the script.
+set -euo pipefail
+if [ $# -lt 3 ]; then
+    echo "usage: bench/ab.sh OLD_BINARY NEW_BINARY TCPSCOPE_ARGS..." >&2
+    exit 2
+fi
+RUNS=${RUNS:-5}
+a=$1
+b=$2
+shift 2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+for _ in $(seq "$RUNS"); do
+    for side in a b; do
+        bin=$a
+        [ "$side" = b ] && bin=$b
+        /usr/bin/time -o "$tmp/t" -f "%e %U %S" "$bin" "$@" > /dev/null 2> "$tmp/err" || {
+            echo "$bin failed:" >&2
+            cat "$tmp/err" >&2
+            exit 1
+        }
+        cat "$tmp/t" >> "$tmp/$side"
+    done
+done
+mid=$(( (RUNS + 1) / 2 ))
+for side in a b; do
+    bin=$a
+    [ "$side" = b ] && bin=$b
+    walls=$(cut -d' ' -f1 "$tmp/$side" | sort -g | tr '\n' ' ')
+    wall=$(cut -d' ' -f1 "$tmp/$side" | sort -g | sed -n "${mid}p")
+    cpu=$(awk '{ printf "%.2f\n", $2 + $3 }' "$tmp/$side" | sort -g | sed -n "${mid}p")
+    echo "$bin: wall ${walls}s; median $wall s, CPU $cpu s"
+done
