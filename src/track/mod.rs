@@ -190,6 +190,7 @@ pub struct Tracker {
     /// Scratch space of `evict` and `expire`, kept between calls.
     by_age: Vec<(Timestamp, u64, ConnKey)>,
     by_id: Vec<(u64, ConnKey)>,
+    /// Scratch space of `retire_all`: a chunk of connections out of the table, to summarise.
     retiring: VecDeque<Slot>,
 }
 
