@@ -314,13 +314,14 @@ impl Tracker {
     }
 
     /// Make room: summarise and drop the least recently active eighth of the table (the
-    /// summaries in order of connection number).
+    /// summaries in order of connection number). Of connections last active at the same time,
+    /// the older (lower number) goes first, whatever the order of the table.
     fn evict(&mut self) {
         let n = (self.conns.len() / 8).max(1);
         let mut by_age = std::mem::take(&mut self.by_age);
         by_age.clear();
         by_age.extend(self.conns.iter().map(|(k, s)| (s.last, s.id, *k)));
-        by_age.select_nth_unstable_by_key(n - 1, |(t, _, _)| *t);
+        by_age.select_nth_unstable_by_key(n - 1, |(t, id, _)| (*t, *id));
         let mut by_id = std::mem::take(&mut self.by_id);
         by_id.clear();
         by_id.extend(by_age.drain(..n).map(|(_, id, k)| (id, k)));
