@@ -9,7 +9,7 @@
 use crate::decode::{self, Skip};
 use crate::event::{CaptureSummary, Event, Label, Notice, SegmentEvent, WaveShape, WaveStep};
 use crate::source::{Frame, Timestamp};
-use crate::track::Tracker;
+use crate::track::{Hint, Tracker};
 use std::collections::VecDeque;
 
 /// Events held back at most, and for at most this much capture time, waiting for the shape
@@ -89,11 +89,28 @@ impl Analyzer {
         }
     }
 
-    /// A hint that `frame` comes soon (see [`Tracker::prefetch`]).
-    pub fn prefetch(&self, frame: &DecodedFrame) {
-        if let Ok(d) = &frame.decoded {
-            self.tracker.prefetch(&d.segment);
-        }
+    /// The [`Hint`] of `frame`'s segment (none if it has none), for the prefetching stages
+    /// below and [`Analyzer::push_decoded_with`].
+    pub fn hint(frame: &DecodedFrame) -> Option<Hint> {
+        frame.decoded.as_ref().ok().map(|d| Hint::of(&d.segment))
+    }
+
+    /// See [`Tracker::prefetch_bucket`].
+    #[inline]
+    pub fn prefetch_bucket(&self, hint: &Hint) {
+        self.tracker.prefetch_bucket(hint);
+    }
+
+    /// See [`Tracker::prefetch_entry`].
+    #[inline]
+    pub fn prefetch_entry(&self, hint: &Hint) {
+        self.tracker.prefetch_entry(hint);
+    }
+
+    /// See [`Tracker::prefetch_conn`].
+    #[inline]
+    pub fn prefetch_conn(&self, hint: &Hint) {
+        self.tracker.prefetch_conn(hint);
     }
 
     /// A frame that the BPF filter rejected (it still counts).
@@ -129,6 +146,17 @@ impl Analyzer {
     pub fn push_decoded<E>(
         &mut self,
         frame: &mut DecodedFrame,
+        sink: &mut impl FnMut(Event) -> Result<(), E>,
+    ) -> Result<(), E> {
+        self.push_decoded_with(frame, None, sink)
+    }
+
+    /// [`Analyzer::push_decoded`] with the frame's [`Analyzer::hint`] computed beforehand
+    /// (or none: then it is computed here).
+    pub fn push_decoded_with<E>(
+        &mut self,
+        frame: &mut DecodedFrame,
+        hint: Option<&Hint>,
         sink: &mut impl FnMut(Event) -> Result<(), E>,
     ) -> Result<(), E> {
         self.summary.frames += 1;
@@ -185,7 +213,10 @@ impl Analyzer {
         self.first_ts.get_or_insert(frame.ts);
         self.tracker.expire(frame.ts);
         self.emit_ended(sink)?;
-        let tracked = self.tracker.on_segment(seg, frame.ts);
+        let tracked = match hint {
+            Some(hint) => self.tracker.on_segment_with(seg, frame.ts, hint),
+            None => self.tracker.on_segment(seg, frame.ts),
+        };
         if self.tracker.has_ended() {
             let evicted_before = self.summary.evicted;
             self.summary.evicted = self.tracker.dropped().evicted;

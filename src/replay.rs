@@ -15,6 +15,7 @@ use crate::render::svg::SvgRenderer;
 use crate::render::table::{TableRenderer, TableStyle};
 use crate::render::Render;
 use crate::source::file::{FileSource, Next};
+use crate::track::Hint;
 use std::io::{IsTerminal, Write};
 
 /// Build the renderer a display configuration asks for.
@@ -146,9 +147,18 @@ pub fn deliver(config: &DisplayConfig, render: &mut dyn Render, ev: Event) -> st
 /// either side. Frames are small and many, so their batches are larger.
 const FRAME_BATCH: usize = 4096;
 const EVENT_BATCH: usize = 1024;
-/// The tracking stage asks for the connection of the frame this far ahead while it works on
-/// the current one, so that its cache misses overlap (bench/README.md: about 6 %).
-const AHEAD: usize = 8;
+/// The tracking stage looks up the connections of the frames ahead in three stages while it
+/// works on the current one, each stage reading only what the one before brought into the
+/// cache, so that the lookups' cache misses overlap instead of stalling: this far ahead it
+/// fetches the table's bucket, ...
+const AHEAD_BUCKET: usize = 16;
+/// ... this far the table's entry, ...
+const AHEAD_ENTRY: usize = 8;
+/// ... and this far the connection.
+const AHEAD_CONN: usize = 4;
+/// The hints of the frames ahead, by frame index modulo this (a power of two, more than
+/// `AHEAD_BUCKET`).
+const HINTS: usize = 32;
 /// Batches in flight between two threads: bounds memory when the next stage is slower.
 /// With the batch being filled, the one waiting to be sent and the one being analysed, at
 /// most five frame batches exist (about 6 MB), and seven event batches (a few MB for the
@@ -403,14 +413,45 @@ fn analyse(
         }
         out.put(ev)
     };
+    // Each frame's key and hash, computed once, AHEAD_BUCKET frames before the frame's turn.
+    let mut hints: [Option<Hint>; HINTS] = [None; HINTS];
+    let hint = |item: &Read| match item {
+        Read::Frame(frame) => Analyzer::hint(frame),
+        _ => None,
+    };
     for mut batch in frames.rx.iter() {
-        for i in 0..batch.len() {
-            if let Some(Read::Frame(ahead)) = batch.get(i + AHEAD) {
-                analyzer.prefetch(ahead);
+        let n = batch.len();
+        for (j, item) in batch.iter().enumerate().take(AHEAD_BUCKET) {
+            hints[j % HINTS] = hint(item);
+            if let Some(h) = &hints[j % HINTS] {
+                analyzer.prefetch_bucket(h);
+            }
+        }
+        for i in 0..n {
+            let ahead = i + AHEAD_BUCKET;
+            if ahead < n {
+                hints[ahead % HINTS] = hint(&batch[ahead]);
+                if let Some(h) = &hints[ahead % HINTS] {
+                    analyzer.prefetch_bucket(h);
+                }
+            }
+            let ahead = i + AHEAD_ENTRY;
+            if ahead < n {
+                if let Some(h) = &hints[ahead % HINTS] {
+                    analyzer.prefetch_entry(h);
+                }
+            }
+            let ahead = i + AHEAD_CONN;
+            if ahead < n {
+                if let Some(h) = &hints[ahead % HINTS] {
+                    analyzer.prefetch_conn(h);
+                }
             }
             let item = &mut batch[i];
             match item {
-                Read::Frame(frame) => analyzer.push_decoded(frame, &mut sink)?,
+                Read::Frame(frame) => {
+                    analyzer.push_decoded_with(frame, hints[i % HINTS].as_ref(), &mut sink)?
+                }
                 Read::Filtered => analyzer.count_filtered(),
                 Read::Damaged { frame, reason } => analyzer.notice(
                     *frame,

@@ -5,6 +5,7 @@ mod analysis;
 mod conn;
 mod endpoint;
 mod seq;
+mod table;
 mod zeek;
 
 pub use conn::{Analysis, Connection};
@@ -14,51 +15,18 @@ pub use seq::SeqNum;
 use crate::decode::Segment;
 use crate::event::ConnSummary;
 use crate::source::Timestamp;
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::net::SocketAddr;
+use table::Table;
 
-/// A fast hasher for connection keys (the Fx hash of rustc and Firefox). Keys come from the
-/// wire, so a hostile capture could aim at collisions; the table's size is capped
+/// The Fx hash (of rustc and Firefox) of some 64-bit words. Keys come from the wire, so a
+/// hostile capture could aim at collisions; the table's size is capped
 /// (`Limits::max_connections`), which bounds what that can cost.
-#[derive(Clone, Copy, Default)]
-pub struct FxHasher(u64);
-
-impl std::hash::Hasher for FxHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut word = [0u8; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            self.add(u64::from_le_bytes(word));
-        }
-    }
-    fn write_u8(&mut self, n: u8) {
-        self.add(u64::from(n));
-    }
-    fn write_u16(&mut self, n: u16) {
-        self.add(u64::from(n));
-    }
-    fn write_u32(&mut self, n: u32) {
-        self.add(u64::from(n));
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.add(n);
-    }
-    fn write_usize(&mut self, n: usize) {
-        self.add(n as u64);
-    }
-    fn finish(&self) -> u64 {
-        self.0
-    }
+fn fx_hash(words: [u64; 5]) -> u64 {
+    words.iter().fold(0u64, |h, w| {
+        (h.rotate_left(5) ^ w).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95)
+    })
 }
-
-impl FxHasher {
-    #[inline]
-    fn add(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-}
-
-type FxBuild = std::hash::BuildHasherDefault<FxHasher>;
 
 /// One endpoint as the table keys it: the address as two 64-bit halves (IPv4 mapped into
 /// IPv6) and the port. Compared and hashed as three integers, unlike `SocketAddr`.
@@ -90,6 +58,31 @@ impl ConnKey {
             ConnKey(src, dst)
         } else {
             ConnKey(dst, src)
+        }
+    }
+
+    /// The key's hash, for the table.
+    fn hash(&self) -> u64 {
+        let (a, b) = (&self.0, &self.1);
+        fx_hash([a.0, a.1, b.0, b.1, u64::from(a.2) << 16 | u64::from(b.2)])
+    }
+}
+
+/// A segment's connection key and its hash, computed once for the stages of a lookup ahead of
+/// time ([`Tracker::prefetch_bucket`], [`Tracker::prefetch_entry`],
+/// [`Tracker::prefetch_conn`]) and the lookup itself ([`Tracker::on_segment_with`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Hint {
+    key: ConnKey,
+    hash: u64,
+}
+
+impl Hint {
+    pub fn of(seg: &Segment) -> Hint {
+        let key = ConnKey::of(seg);
+        Hint {
+            key,
+            hash: key.hash(),
         }
     }
 }
@@ -178,8 +171,8 @@ impl Slot {
 /// All connections of a capture.
 #[derive(Debug, Default)]
 pub struct Tracker {
-    /// Boxed: a connection is about a kilobyte, and the table moves its entries when it grows.
-    conns: HashMap<ConnKey, Slot, FxBuild>,
+    /// Boxed: a connection is about a kilobyte, and the table moves its entries.
+    conns: Table<ConnKey, Slot>,
     next_id: u64,
     limits: Limits,
     dropped: Dropped,
@@ -202,10 +195,7 @@ impl Tracker {
     pub fn with_limits(limits: Limits) -> Tracker {
         Tracker {
             limits,
-            conns: HashMap::with_capacity_and_hasher(
-                limits.max_connections.min(INITIAL_TABLE),
-                FxBuild::default(),
-            ),
+            conns: Table::with_capacity(limits.max_connections.min(INITIAL_TABLE)),
             ..Tracker::default()
         }
     }
@@ -246,38 +236,65 @@ impl Tracker {
         self.dropped
     }
 
-    /// A hint that `seg` comes soon: bring its connection into the cache.
-    pub fn prefetch(&self, seg: &Segment) {
-        if let Some(slot) = self.conns.get(&ConnKey::of(seg)) {
+    /// A hint that the segment of `hint` comes in a while (say 16 segments): bring the
+    /// table's bucket for it into the cache. The first of three stages, each of which reads
+    /// only what the stage before brought in, so that none waits on memory.
+    #[inline]
+    pub fn prefetch_bucket(&self, hint: &Hint) {
+        self.conns.prefetch_bucket(hint.hash);
+    }
+
+    /// Second stage (say 8 segments ahead): bring the table entry into the cache.
+    #[inline]
+    pub fn prefetch_entry(&self, hint: &Hint) {
+        self.conns.prefetch_entry(hint.hash);
+    }
+
+    /// Third stage (say 4 segments ahead): bring the connection into the cache.
+    #[inline]
+    pub fn prefetch_conn(&self, hint: &Hint) {
+        if let Some(slot) = self.conns.get(hint.hash, &hint.key) {
             crate::sys::prefetch(&*slot.conn);
         }
     }
 
     pub fn on_segment(&mut self, seg: &Segment, ts: Timestamp) -> Tracked {
-        let key = ConnKey::of(seg);
-        // Only a SYN can reuse ports: other segments skip that lookup.
-        let reuse = seg.flags.syn()
-            && !seg.flags.ack()
-            && self.conns.get(&key).is_some_and(|s| s.conn.is_reuse(seg));
-        if reuse {
-            if let Some(old) = self.conns.remove(&key) {
+        self.on_segment_with(seg, ts, &Hint::of(seg))
+    }
+
+    /// [`Tracker::on_segment`] with the segment's [`Hint`] computed beforehand.
+    pub fn on_segment_with(&mut self, seg: &Segment, ts: Timestamp, hint: &Hint) -> Tracked {
+        debug_assert_eq!(hint.key, ConnKey::of(seg), "hint of another segment");
+        let (key, hash) = (hint.key, hint.hash);
+        let mut found = self.conns.find(hash, &key);
+        // Only a SYN can reuse ports: other segments skip that test.
+        let mut reuse = false;
+        if let Some(e) = found {
+            if seg.flags.syn() && !seg.flags.ack() && self.conns.value(e).conn.is_reuse(seg) {
+                reuse = true;
+                let (_, old) = self.conns.remove_entry(e);
                 self.retire(old);
+                found = None;
             }
         }
-        if let Some(slot) = self.conns.get_mut(&key) {
-            return Tracker::track(slot, seg, ts, reuse);
+        if let Some(e) = found {
+            return Tracker::track(self.conns.value_mut(e), seg, ts, reuse);
         }
         if self.conns.len() >= self.limits.max_connections.max(1) {
             self.evict();
         }
         let id = self.next_id;
         self.next_id += 1;
-        let slot = self.conns.entry(key).or_insert(Slot {
-            last: ts,
-            id,
-            status: Status::Open,
-            conn: Box::new(Connection::new(id, seg, ts)),
-        });
+        let slot = self.conns.insert_new(
+            hash,
+            key,
+            Slot {
+                last: ts,
+                id,
+                status: Status::Open,
+                conn: Box::new(Connection::new(id, seg, ts)),
+            },
+        );
         Tracker::track(slot, seg, ts, reuse)
     }
 
@@ -320,7 +337,12 @@ impl Tracker {
         let n = (self.conns.len() / 8).max(1);
         let mut by_age = std::mem::take(&mut self.by_age);
         by_age.clear();
-        by_age.extend(self.conns.iter().map(|(k, s)| (s.last, s.id, *k)));
+        by_age.extend(
+            self.conns
+                .entries()
+                .iter()
+                .map(|e| (e.value.last, e.value.id, e.key)),
+        );
         by_age.select_nth_unstable_by_key(n - 1, |(t, id, _)| (*t, *id));
         let mut by_id = std::mem::take(&mut self.by_id);
         by_id.clear();
@@ -341,7 +363,12 @@ impl Tracker {
         let mut slots = std::mem::take(&mut self.retiring);
         let mut n = 0;
         for chunk in keys.chunks(CHUNK) {
-            slots.extend(chunk.iter().filter_map(|(_, key)| self.conns.remove(key)));
+            slots.extend(
+                chunk
+                    .iter()
+                    .filter_map(|(_, key)| self.conns.remove(key.hash(), key))
+                    .map(|(_, slot)| slot),
+            );
             n += slots.len() as u64;
             for slot in slots.iter().take(AHEAD) {
                 crate::sys::prefetch(&*slot.conn);
@@ -383,9 +410,10 @@ impl Tracker {
         over.clear();
         over.extend(
             self.conns
+                .entries()
                 .iter()
-                .filter(|(_, s)| s.is_over(now, &limits))
-                .map(|(k, s)| (s.id, *k)),
+                .filter(|e| e.value.is_over(now, &limits))
+                .map(|e| (e.value.id, e.key)),
         );
         self.dropped.expired += self.retire_all(&mut over);
         self.by_id = over;
@@ -394,14 +422,20 @@ impl Tracker {
     /// Connections whose close has not finished (both FINs acknowledged, or a reset).
     pub fn open_connections(&self) -> usize {
         self.conns
-            .values()
-            .filter(|s| s.status != Status::Finished)
+            .entries()
+            .iter()
+            .filter(|e| e.value.status != Status::Finished)
             .count()
     }
 
     /// End of input: the summaries of every connection still tracked, in order of first packet.
     pub fn finish(&mut self) -> Vec<ConnSummary> {
-        let mut open: Vec<(u64, ConnKey)> = self.conns.iter().map(|(k, s)| (s.id, *k)).collect();
+        let mut open: Vec<(u64, ConnKey)> = self
+            .conns
+            .entries()
+            .iter()
+            .map(|e| (e.value.id, e.key))
+            .collect();
         self.retire_all(&mut open);
         self.ended.drain(..).collect()
     }
