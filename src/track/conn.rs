@@ -173,6 +173,13 @@ impl Connection {
         self.s_flow.release_buffers();
     }
 
+    /// A retired connection, summarised, whose box waits to be reused: give back every
+    /// buffer it holds, so that waiting boxes hold no more than their own kilobyte.
+    pub fn release_buffers(&mut self) {
+        self.compact();
+        self.zeek.release_buffers();
+    }
+
     /// Has the close finished (both FINs acknowledged, or reset)?
     pub fn is_finished(&self) -> bool {
         self.rst || (self.client.fin_acked && self.server.fin_acked)

@@ -19,11 +19,17 @@ use std::collections::VecDeque;
 use std::net::SocketAddr;
 use table::Table;
 
-/// The Fx hash (of rustc and Firefox) of some 64-bit words. Keys come from the wire, so a
-/// hostile capture could aim at collisions; the table's size is capped
-/// (`Limits::max_connections`), which bounds what that can cost.
+/// The Fx hash (of rustc and Firefox) of some 64-bit words, started from a number drawn once
+/// per process. Keys come from the wire, so a hostile capture could aim at collisions: an
+/// unknown start makes that harder, and the table's size is capped
+/// (`Limits::max_connections`), which bounds what it can cost. Nothing shown depends on the
+/// hash: the table's order is that of insertions and removals, and connections are
+/// summarised by number.
 fn fx_hash(words: [u64; 5]) -> u64 {
-    words.iter().fold(0u64, |h, w| {
+    use std::hash::BuildHasher;
+    static SEED: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    let seed = *SEED.get_or_init(|| std::collections::hash_map::RandomState::new().hash_one(0u64));
+    words.iter().fold(seed, |h, w| {
         (h.rotate_left(5) ^ w).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95)
     })
 }
@@ -231,6 +237,7 @@ impl Tracker {
     fn retire(&mut self, mut slot: Slot) {
         self.ended.push_back(slot.conn.take_summary());
         if self.spare.len() < SPARE {
+            slot.conn.release_buffers();
             self.spare.push(slot.conn);
         }
     }

@@ -187,6 +187,12 @@ const HIST_ACK: u32 = 32;
 const HIST_MULTI: u32 = 64;
 
 impl ZeekConn {
+    /// Give back the reassembly buffers (the connection is retired).
+    pub fn release_buffers(&mut self) {
+        self.orig.blocks = Vec::new();
+        self.resp.blocks = Vec::new();
+    }
+
     /// Start with the connection's first segment (Zeek's `WantConnection` decides the roles);
     /// `client` is the address of the connection's client.
     pub fn new(first: &Segment, client: SocketAddr) -> ZeekConn {
