@@ -139,8 +139,10 @@ pub struct Dropped {
     pub evicted: u64,
 }
 
-/// The table is sized for this many connections (or the cap, if lower) from the start.
-const INITIAL_TABLE: usize = 20_000;
+/// The table is sized for this many connections (or the cap, if lower) from the start, and
+/// grows as needed: growing rebuilds its index from the tags kept in the entries, and a
+/// short capture does not pay for a large table.
+const INITIAL_TABLE: usize = 1024;
 
 /// Boxes of retired connections kept for new ones (about a kilobyte each, so at most about
 /// 4 MB). Expiry retires connections in bursts, once a second of capture time, so fewer cover

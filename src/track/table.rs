@@ -167,8 +167,9 @@ impl<K: Eq, V> Table<K, V> {
     fn resize(&mut self, bits: u32) {
         assert!(bits <= 32, "connection table too large");
         self.bits = bits;
-        self.index.clear();
-        self.index.resize(1 << bits, EMPTY);
+        // Fresh zeroed memory (EMPTY is 0): the allocator's zeroed pages cost nothing until
+        // touched, which matters for short captures and the default capacity.
+        self.index = vec![EMPTY; 1 << bits];
         for e in 0..self.entries.len() {
             let tag = self.entries[e].tag;
             let slot = self.free_bucket(tag);
