@@ -156,9 +156,6 @@ const AHEAD_BUCKET: usize = 16;
 const AHEAD_ENTRY: usize = 8;
 /// ... and this far the connection.
 const AHEAD_CONN: usize = 4;
-/// The hints of the frames ahead, by frame index modulo this (a power of two, more than
-/// `AHEAD_BUCKET`).
-const HINTS: usize = 32;
 /// Batches in flight between two threads: bounds memory when the next stage is slower.
 /// With the batch being filled, the one waiting to be sent and the one being analysed, at
 /// most five frame batches exist (about 6 MB), and seven event batches (a few MB for the
@@ -271,8 +268,8 @@ fn read(
     mut source: FileSource,
     payload_preview: usize,
     progress: Option<crate::lang::Lang>,
-    tx: std::sync::mpsc::SyncSender<Vec<Read>>,
-    mut batches: Batches<Read>,
+    tx: std::sync::mpsc::SyncSender<FrameBatch>,
+    mut batches: Batches<FrameBatch>,
 ) {
     let mut progress = progress.map(|l| Progress::new(std::io::stderr(), source.size(), l));
     let mut batch = batches.take();
@@ -312,24 +309,74 @@ fn read(
     let _ = tx.send(batch);
 }
 
-/// Empty batches for a sending stage: those the receiving stage gave back, else new ones.
-struct Batches<T> {
-    spent: std::sync::mpsc::Receiver<Vec<T>>,
+/// What crosses between two threads at a time.
+trait Batch {
+    fn with_capacity(n: usize) -> Self;
+    fn clear(&mut self);
+}
+
+impl<T> Batch for Vec<T> {
+    fn with_capacity(n: usize) -> Self {
+        Vec::with_capacity(n)
+    }
+    fn clear(&mut self) {
+        Vec::clear(self)
+    }
+}
+
+/// Frames from the reading thread, each with its segment's [`Hint`] (made there, off the
+/// tracking thread), for the lookups ahead of time.
+struct FrameBatch {
+    items: Vec<Read>,
+    hints: Vec<Option<Hint>>,
+}
+
+impl FrameBatch {
+    fn push(&mut self, item: Read) {
+        self.hints.push(match &item {
+            Read::Frame(frame) => Analyzer::hint(frame),
+            _ => None,
+        });
+        self.items.push(item);
+    }
+
+    fn len(&self) -> usize {
+        self.items.len()
+    }
+}
+
+impl Batch for FrameBatch {
+    fn with_capacity(n: usize) -> Self {
+        FrameBatch {
+            items: Vec::with_capacity(n),
+            hints: Vec::with_capacity(n),
+        }
+    }
+    fn clear(&mut self) {
+        self.items.clear();
+        self.hints.clear();
+    }
+}
+
+/// Empty batches for a sending stage: those the receiving stage gave back (emptied here, on
+/// the sending thread), else new ones.
+struct Batches<B> {
+    spent: std::sync::mpsc::Receiver<B>,
     size: usize,
 }
 
-impl<T> Batches<T> {
-    fn new(spent: std::sync::mpsc::Receiver<Vec<T>>, size: usize) -> Self {
+impl<B: Batch> Batches<B> {
+    fn new(spent: std::sync::mpsc::Receiver<B>, size: usize) -> Self {
         Batches { spent, size }
     }
 
-    fn take(&mut self) -> Vec<T> {
+    fn take(&mut self) -> B {
         match self.spent.try_recv() {
             Ok(mut batch) => {
                 batch.clear();
                 batch
             }
-            Err(_) => Vec::with_capacity(self.size),
+            Err(_) => B::with_capacity(self.size),
         }
     }
 }
@@ -337,15 +384,15 @@ impl<T> Batches<T> {
 /// The receiving end of the reading thread's channel: each batch is read in place, then
 /// given back.
 struct Frames {
-    rx: std::sync::mpsc::Receiver<Vec<Read>>,
-    back: std::sync::mpsc::Sender<Vec<Read>>,
+    rx: std::sync::mpsc::Receiver<FrameBatch>,
+    back: std::sync::mpsc::Sender<FrameBatch>,
 }
 
 /// The analysing end of the render thread's channel, seen as a renderer.
 struct Batcher {
     tx: std::sync::mpsc::SyncSender<Vec<Event>>,
     batch: Vec<Event>,
-    batches: Batches<Event>,
+    batches: Batches<Vec<Event>>,
 }
 
 impl Batcher {
@@ -413,45 +460,24 @@ fn analyse(
         }
         out.put(ev)
     };
-    // Each frame's key and hash, computed once, AHEAD_BUCKET frames before the frame's turn.
-    let mut hints: [Option<Hint>; HINTS] = [None; HINTS];
-    let hint = |item: &Read| match item {
-        Read::Frame(frame) => Analyzer::hint(frame),
-        _ => None,
-    };
     for mut batch in frames.rx.iter() {
-        let n = batch.len();
-        for (j, item) in batch.iter().enumerate().take(AHEAD_BUCKET) {
-            hints[j % HINTS] = hint(item);
-            if let Some(h) = &hints[j % HINTS] {
+        let FrameBatch { items, hints } = &mut batch;
+        let hint = |i: usize| hints.get(i).and_then(Option::as_ref);
+        for h in hints.iter().take(AHEAD_BUCKET).flatten() {
+            analyzer.prefetch_bucket(h);
+        }
+        for (i, item) in items.iter_mut().enumerate() {
+            if let Some(h) = hint(i + AHEAD_BUCKET) {
                 analyzer.prefetch_bucket(h);
             }
-        }
-        for i in 0..n {
-            let ahead = i + AHEAD_BUCKET;
-            if ahead < n {
-                hints[ahead % HINTS] = hint(&batch[ahead]);
-                if let Some(h) = &hints[ahead % HINTS] {
-                    analyzer.prefetch_bucket(h);
-                }
+            if let Some(h) = hint(i + AHEAD_ENTRY) {
+                analyzer.prefetch_entry(h);
             }
-            let ahead = i + AHEAD_ENTRY;
-            if ahead < n {
-                if let Some(h) = &hints[ahead % HINTS] {
-                    analyzer.prefetch_entry(h);
-                }
+            if let Some(h) = hint(i + AHEAD_CONN) {
+                analyzer.prefetch_conn(h);
             }
-            let ahead = i + AHEAD_CONN;
-            if ahead < n {
-                if let Some(h) = &hints[ahead % HINTS] {
-                    analyzer.prefetch_conn(h);
-                }
-            }
-            let item = &mut batch[i];
             match item {
-                Read::Frame(frame) => {
-                    analyzer.push_decoded_with(frame, hints[i % HINTS].as_ref(), &mut sink)?
-                }
+                Read::Frame(frame) => analyzer.push_decoded_with(frame, hint(i), &mut sink)?,
                 Read::Filtered => analyzer.count_filtered(),
                 Read::Damaged { frame, reason } => analyzer.notice(
                     *frame,
@@ -465,8 +491,8 @@ fn analyse(
                 }
             }
         }
-        batch.clear();
-        // The reading thread may have finished already; the batch is then simply dropped.
+        // Back to the reading thread, which empties it; if it has finished already, the
+        // batch is simply dropped.
         let _ = frames.back.send(batch);
     }
     let summary = analyzer.finish(&mut sink)?;
