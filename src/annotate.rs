@@ -314,7 +314,7 @@ impl Analyzer {
         }
         for mut summary in self.tracker.finish() {
             summary.rel_start = self.first_ts.map_or(0.0, |t| summary.start.since(t));
-            sink(Event::Connection(Box::new(summary)))?;
+            sink(Event::Connection(summary))?;
         }
         self.summary.connections = self.tracker.connections();
         let dropped = self.tracker.dropped();
@@ -327,7 +327,7 @@ impl Analyzer {
     /// Pass on the summaries of the connections the tracker dropped.
     fn emit_ended<E>(&mut self, sink: &mut impl FnMut(Event) -> Result<(), E>) -> Result<(), E> {
         while let Some(summary) = self.tracker.next_ended() {
-            self.emit(Event::Connection(Box::new(summary)), sink)?;
+            self.emit(Event::Connection(summary), sink)?;
         }
         Ok(())
     }

@@ -121,7 +121,7 @@ proptest! {
             let t = tracker.on_segment(&segment(s), ts);
             for ended in tracker.take_ended() {
                 states.remove(&ended.conn);
-                summaries.push(ended);
+                summaries.push(*ended);
             }
             prop_assert!(t.rel_time >= 0.0);
             prop_assert!(tracker.tracked() <= limits.max_connections);
@@ -146,7 +146,7 @@ proptest! {
             prop_assert_ne!(t.client_state, TcpState::Listen, "a client never listens");
             states.insert(t.conn, (t.client_state, t.server_state));
         }
-        summaries.extend(tracker.finish());
+        summaries.extend(tracker.finish().into_iter().map(|s| *s));
         let mut ids: Vec<u64> = summaries.iter().map(|c| c.conn).collect();
         ids.sort_unstable();
         ids.dedup();

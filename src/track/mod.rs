@@ -193,7 +193,9 @@ pub struct Tracker {
     last_sweep: Option<Timestamp>,
     since_sweep: usize,
     /// Summaries of connections that ended and were dropped, until [`Tracker::take_ended`].
-    ended: VecDeque<ConnSummary>,
+    /// Boxed once, here: they travel on boxed (`Event::Connection`), and a summary is a few
+    /// hundred bytes.
+    ended: VecDeque<Box<ConnSummary>>,
     /// Scratch space of `evict` and `expire`, kept between calls.
     by_age: Vec<(Timestamp, u64, ConnKey)>,
     by_id: Vec<(u64, ConnKey)>,
@@ -221,12 +223,12 @@ impl Tracker {
     /// The summaries of connections dropped since the last call, in the order they ended:
     /// those [`Tracker::expire`] found over, the one a SYN replaced on the same ports (port
     /// reuse), and those evicted to stay under the cap.
-    pub fn take_ended(&mut self) -> std::collections::vec_deque::Drain<'_, ConnSummary> {
+    pub fn take_ended(&mut self) -> std::collections::vec_deque::Drain<'_, Box<ConnSummary>> {
         self.ended.drain(..)
     }
 
     /// The next of [`Tracker::take_ended`]'s summaries.
-    pub fn next_ended(&mut self) -> Option<ConnSummary> {
+    pub fn next_ended(&mut self) -> Option<Box<ConnSummary>> {
         self.ended.pop_front()
     }
 
@@ -237,7 +239,7 @@ impl Tracker {
 
     /// Summarise a connection taken out of the table.
     fn retire(&mut self, mut slot: Slot) {
-        self.ended.push_back(slot.conn.take_summary());
+        self.ended.push_back(Box::new(slot.conn.take_summary()));
         if self.spare.len() < SPARE {
             slot.conn.release_buffers();
             self.spare.push(slot.conn);
@@ -470,7 +472,7 @@ impl Tracker {
     }
 
     /// End of input: the summaries of every connection still tracked, in order of first packet.
-    pub fn finish(&mut self) -> Vec<ConnSummary> {
+    pub fn finish(&mut self) -> Vec<Box<ConnSummary>> {
         let mut open: Vec<(u64, ConnKey)> = self
             .conns
             .entries()

@@ -65,7 +65,7 @@ impl Talk {
     fn summary(&mut self) -> crate::event::ConnSummary {
         let mut all = self.tracker.finish();
         assert_eq!(all.len(), 1, "one connection expected");
-        all.remove(0)
+        *all.remove(0)
     }
 }
 
