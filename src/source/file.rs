@@ -1,21 +1,33 @@
 //! Capture files (.pcap, .pcapng) read through libpcap.
 
+use super::classic::{self, ClassicReader};
 use super::{Frame, Timestamp};
 use crate::decode::Linktype;
 use crate::error::Error;
 use pcap::{BpfProgram, Capture, Offline, Precision};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// A capture file opened for reading, frame by frame.
 pub struct FileSource {
     path: PathBuf,
-    capture: Capture<Offline>,
+    reader: Reader,
     linktype: Linktype,
-    filter: Option<BpfProgram>,
     number: u64,
     size: u64,
     /// Estimated bytes read: the file header, then 16 + caplen per record.
     bytes_read: u64,
+}
+
+/// Who reads the records.
+enum Reader {
+    /// Classic pcap without a filter: tcpscope, from a large buffer.
+    Classic(ClassicReader),
+    /// Everything else.
+    Libpcap {
+        capture: Capture<Offline>,
+        filter: Option<BpfProgram>,
+    },
 }
 
 /// What [`FileSource::next_frame`] found.
@@ -39,6 +51,11 @@ impl FileSource {
                 reason: "it is a directory".into(),
             });
         }
+        if filter.is_none() {
+            if let Some(source) = FileSource::open_classic(path, meta.len())? {
+                return Ok(source);
+            }
+        }
         let capture = Capture::from_file_with_precision(path, Precision::Nano).map_err(|e| {
             Error::NotACapture {
                 path: path.to_owned(),
@@ -60,13 +77,49 @@ impl FileSource {
         };
         Ok(FileSource {
             path: path.to_owned(),
-            capture,
+            reader: Reader::Libpcap { capture, filter },
             linktype,
-            filter,
             number: 0,
             size: meta.len(),
             bytes_read: 24,
         })
+    }
+
+    /// A classic pcap file whose link type tcpscope reads, read without libpcap; `None`
+    /// leaves the file to libpcap (which also gives the errors of anything else).
+    fn open_classic(path: &Path, size: u64) -> Result<Option<FileSource>, Error> {
+        let open_error = |source| Error::Open {
+            path: path.to_owned(),
+            source,
+        };
+        let mut file = std::fs::File::open(path).map_err(open_error)?;
+        let mut bytes = [0u8; 24];
+        if file.read_exact(&mut bytes).is_err() {
+            return Ok(None);
+        }
+        let Some(header) = classic::Header::parse(&bytes) else {
+            return Ok(None);
+        };
+        let Some(linktype) = i32::try_from(header.linktype)
+            .ok()
+            .and_then(Linktype::from_dlt)
+        else {
+            return Ok(None);
+        };
+        Ok(Some(FileSource {
+            path: path.to_owned(),
+            reader: Reader::Classic(ClassicReader::new(file, header)),
+            linktype,
+            number: 0,
+            size,
+            bytes_read: 24,
+        }))
+    }
+
+    /// Whether libpcap reads this file (pcapng, a pcap version before 2.4, or a filter),
+    /// rather than tcpscope's own reader of classic pcap.
+    pub fn uses_libpcap(&self) -> bool {
+        matches!(self.reader, Reader::Libpcap { .. })
     }
 
     pub fn linktype(&self) -> Linktype {
@@ -96,20 +149,44 @@ impl FileSource {
     /// The next frame. A read error (a corrupt or cut record) ends the file: libpcap cannot
     /// find the next record after it.
     pub fn next_frame(&mut self) -> Result<Next<'_>, Error> {
-        let packet = match self.capture.next_packet() {
+        let (capture, filter) = match &mut self.reader {
+            Reader::Classic(reader) => {
+                return match reader.next_record() {
+                    Ok(Some(record)) => {
+                        self.number += 1;
+                        self.bytes_read += 16 + record.data.len() as u64;
+                        Ok(Next::Frame(Frame {
+                            number: self.number,
+                            ts: Timestamp::new(record.secs, record.nanos),
+                            linktype: self.linktype,
+                            data: record.data,
+                            orig_len: record.orig_len,
+                        }))
+                    }
+                    Ok(None) => Ok(Next::End),
+                    Err(reason) => Err(Error::Read {
+                        path: self.path.clone(),
+                        frame: self.number + 1,
+                        reason,
+                    }),
+                };
+            }
+            Reader::Libpcap { capture, filter } => (capture, filter),
+        };
+        let packet = match capture.next_packet() {
             Ok(p) => p,
             Err(pcap::Error::NoMorePackets) => return Ok(Next::End),
             Err(e) => {
                 return Err(Error::Read {
                     path: self.path.clone(),
                     frame: self.number + 1,
-                    reason: e.to_string(),
+                    reason: reason(e),
                 })
             }
         };
         self.number += 1;
         self.bytes_read += 16 + u64::from(packet.header.caplen);
-        if let Some(filter) = &self.filter {
+        if let Some(filter) = filter {
             if !filter.filter(packet.data) {
                 return Ok(Next::Filtered);
             }
@@ -126,5 +203,14 @@ impl FileSource {
             data: packet.data,
             orig_len: packet.header.len,
         }))
+    }
+}
+
+/// libpcap's message for a record it cannot read, as tcpscope's own reader gives it (without
+/// the `pcap` crate's "libpcap error: " in front).
+pub fn reason(e: pcap::Error) -> String {
+    match e {
+        pcap::Error::PcapError(message) => message,
+        e => e.to_string(),
     }
 }

@@ -1,5 +1,6 @@
 //! source: where frames come from. Files, live capture and the demo differ only here.
 
+mod classic;
 pub mod file;
 pub mod live;
 

@@ -1,0 +1,192 @@
+//! Classic pcap savefiles read straight from a large buffer: the common case of `replay`
+//! (no BPF filter, pcap version 2.4), where libpcap's two `fread`s per record were about an
+//! eighth of the CPU of a summary-only replay. Every other file (pcapng, older versions, a
+//! filter) is read by libpcap. Frames, timestamps and the errors that end a damaged file are
+//! libpcap's own (`tests/classic_reader.rs` compares the two on cut and corrupted files).
+
+use std::fs::File;
+use std::io::{self, Read};
+
+/// libpcap's largest captured length for the link types tcpscope reads
+/// (`max_snaplen_for_dlt`).
+const MAX_SNAPLEN: u32 = 262_144;
+
+/// Bytes asked of the file at a time.
+const CHUNK: usize = 1 << 20;
+
+/// The 24-byte file header, when it is one this reader takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Header {
+    /// Records are big-endian.
+    pub big_endian: bool,
+    /// Timestamps are in nanoseconds (magic 0xa1b23c4d), else microseconds.
+    pub nanos: bool,
+    /// The file's snapshot length as libpcap uses it (0 or too large: the maximum).
+    pub snaplen: u32,
+    /// The link type (LINKTYPE_ number, without the FCS bits).
+    pub linktype: u32,
+}
+
+impl Header {
+    /// The header of a classic pcap 2.4 file, or `None` for anything else (pcapng, other
+    /// versions, "modified" pcap), which is left to libpcap.
+    pub fn parse(bytes: &[u8]) -> Option<Header> {
+        let bytes: &[u8; 24] = bytes.get(..24)?.try_into().ok()?;
+        let (big_endian, nanos) = match [bytes[0], bytes[1], bytes[2], bytes[3]] {
+            [0xd4, 0xc3, 0xb2, 0xa1] => (false, false),
+            [0xa1, 0xb2, 0xc3, 0xd4] => (true, false),
+            [0x4d, 0x3c, 0xb2, 0xa1] => (false, true),
+            [0xa1, 0xb2, 0x3c, 0x4d] => (true, true),
+            _ => return None,
+        };
+        let u16_at = |i: usize| {
+            let b = [bytes[i], bytes[i + 1]];
+            if big_endian {
+                u16::from_be_bytes(b)
+            } else {
+                u16::from_le_bytes(b)
+            }
+        };
+        let u32_at = |i: usize| word(bytes, i, big_endian);
+        if (u16_at(4), u16_at(6)) != (2, 4) {
+            return None;
+        }
+        let snaplen = match u32_at(16) {
+            0 => MAX_SNAPLEN,
+            n if n > MAX_SNAPLEN => MAX_SNAPLEN,
+            n => n,
+        };
+        Some(Header {
+            big_endian,
+            nanos,
+            snaplen,
+            linktype: u32_at(20) & 0x03ff_ffff,
+        })
+    }
+}
+
+fn word(bytes: &[u8], at: usize, big_endian: bool) -> u32 {
+    let b = [bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]];
+    if big_endian {
+        u32::from_be_bytes(b)
+    } else {
+        u32::from_le_bytes(b)
+    }
+}
+
+/// One record as libpcap returns it.
+pub struct Record<'a> {
+    pub secs: i64,
+    pub nanos: u32,
+    pub orig_len: u32,
+    pub data: &'a [u8],
+}
+
+/// The records of a classic pcap file, after its header.
+pub struct ClassicReader {
+    file: File,
+    header: Header,
+    buf: Vec<u8>,
+    /// Unread bytes are `buf[start..end]`.
+    start: usize,
+    end: usize,
+    eof: bool,
+}
+
+impl ClassicReader {
+    /// Read records from `file`, positioned just after the file header `header`.
+    pub fn new(file: File, header: Header) -> ClassicReader {
+        ClassicReader {
+            file,
+            header,
+            buf: vec![0; CHUNK],
+            start: 0,
+            end: 0,
+            eof: false,
+        }
+    }
+
+    /// Make at least `n` unread bytes available if the file has them; how many there are.
+    fn fill(&mut self, n: usize) -> io::Result<usize> {
+        if self.end - self.start >= n || self.eof {
+            return Ok(self.end - self.start);
+        }
+        self.buf.copy_within(self.start..self.end, 0);
+        self.end -= self.start;
+        self.start = 0;
+        if self.buf.len() < n {
+            self.buf.resize(n.next_power_of_two(), 0);
+        }
+        while self.end < n {
+            match self.file.read(&mut self.buf[self.end..]) {
+                Ok(0) => {
+                    self.eof = true;
+                    break;
+                }
+                Ok(k) => self.end += k,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(self.end - self.start)
+    }
+
+    /// The next record, `Ok(None)` at the end, or libpcap's message for a damaged one.
+    pub fn next_record(&mut self) -> Result<Option<Record<'_>>, String> {
+        let have = self.fill(16).map_err(|e| e.to_string())?;
+        if have == 0 {
+            return Ok(None);
+        }
+        if have < 16 {
+            self.start = self.end;
+            return Err(format!(
+                "truncated dump file; tried to read 16 header bytes, only got {have}"
+            ));
+        }
+        let h = &self.buf[self.start..self.start + 16];
+        let be = self.header.big_endian;
+        // Signed, as libpcap reads them (`struct pcap_timeval`).
+        let secs = word(h, 0, be) as i32;
+        let frac = word(h, 4, be) as i32;
+        let caplen = word(h, 8, be);
+        let orig_len = word(h, 12, be);
+        self.start += 16;
+        if caplen > MAX_SNAPLEN {
+            return Err(if caplen > self.header.snaplen {
+                format!(
+                    "invalid packet capture length {caplen}, bigger than snaplen of {}",
+                    self.header.snaplen
+                )
+            } else {
+                format!(
+                    "invalid packet capture length {caplen}, bigger than maximum of {MAX_SNAPLEN}"
+                )
+            });
+        }
+        // A record longer than the file's snapshot length (a damaged file, or an old
+        // Solaris bug): libpcap keeps the first `snaplen` bytes and skips the rest.
+        let keep = caplen.min(self.header.snaplen) as usize;
+        let have = self.fill(caplen as usize).map_err(|e| e.to_string())?;
+        if have < caplen as usize {
+            self.start = self.end;
+            // libpcap reads the bytes it keeps, then those it skips: a cut in the first
+            // part names how many it wanted to keep.
+            let wanted = if have < keep { keep } else { caplen as usize };
+            return Err(format!(
+                "truncated dump file; tried to read {wanted} captured bytes, only got {have}"
+            ));
+        }
+        let data = &self.buf[self.start..self.start + keep];
+        self.start += caplen as usize;
+        // libpcap scales microseconds up to the nanoseconds asked for; a fraction that is
+        // negative or out of range is read as 0, as `FileSource` reads libpcap's.
+        let scale = if self.header.nanos { 1 } else { 1000 };
+        let nanos = u32::try_from(i64::from(frac) * scale).unwrap_or(0);
+        Ok(Some(Record {
+            secs: i64::from(secs),
+            nanos,
+            orig_len,
+            data,
+        }))
+    }
+}

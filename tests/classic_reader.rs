@@ -1,0 +1,372 @@
+//! tcpscope's own reader of classic pcap files (`src/source/classic.rs`) against libpcap,
+//! which reads every other file: the captures that ship and the corpus, then damaged and
+//! unusual variants of one capture (cut at every byte, record lengths and timestamps
+//! corrupted, small and absurd snapshot lengths, big-endian, nanosecond, FCS bits in the
+//! link type, records across the reader's 1 MiB buffer). Each must give the same frames as
+//! libpcap does, and the same error at the same frame.
+
+mod common;
+
+use pcap::{Capture, Precision};
+use std::path::{Path, PathBuf};
+use tcpscope::source::file::{FileSource, Next};
+use tcpscope::source::Timestamp;
+
+#[derive(Debug, PartialEq)]
+enum Item {
+    Frame {
+        ts: Timestamp,
+        orig_len: u32,
+        data: Vec<u8>,
+    },
+    Error {
+        frame: u64,
+        reason: String,
+    },
+}
+
+/// What tcpscope's file source reads, and whether libpcap read it.
+fn ours(path: &Path) -> Option<(Vec<Item>, bool)> {
+    let mut src = FileSource::open(path, None).ok()?;
+    let mut items = Vec::new();
+    loop {
+        match src.next_frame() {
+            Ok(Next::Frame(f)) => items.push(Item::Frame {
+                ts: f.ts,
+                orig_len: f.orig_len,
+                data: f.data.to_vec(),
+            }),
+            Ok(Next::Filtered) => unreachable!("no filter"),
+            Ok(Next::End) => break,
+            Err(tcpscope::Error::Read { frame, reason, .. }) => {
+                items.push(Item::Error { frame, reason });
+                break;
+            }
+            Err(e) => panic!("{}: {e}", path.display()),
+        }
+    }
+    Some((items, src.uses_libpcap()))
+}
+
+/// What libpcap reads (nanosecond precision, as tcpscope asks for).
+fn libpcap(path: &Path) -> Option<Vec<Item>> {
+    let mut cap = Capture::from_file_with_precision(path, Precision::Nano).ok()?;
+    let mut items = Vec::new();
+    loop {
+        match cap.next_packet() {
+            Ok(p) => items.push(Item::Frame {
+                ts: Timestamp::new(
+                    p.header.ts.tv_sec,
+                    u32::try_from(p.header.ts.tv_usec).unwrap_or(0),
+                ),
+                orig_len: p.header.len,
+                data: p.data.to_vec(),
+            }),
+            Err(pcap::Error::NoMorePackets) => break,
+            Err(e) => {
+                items.push(Item::Error {
+                    frame: items.len() as u64 + 1,
+                    reason: tcpscope::source::file::reason(e),
+                });
+                break;
+            }
+        }
+    }
+    Some(items)
+}
+
+/// Compare the two on `path`; whether tcpscope's own reader took the file.
+fn same(path: &Path) -> bool {
+    let theirs = libpcap(path);
+    let Some((items, by_libpcap)) = ours(path) else {
+        // Only a file libpcap cannot open either (or of a link type tcpscope does not read).
+        if let Some(theirs) = theirs {
+            assert!(
+                FileSource::open(path, None)
+                    .is_err_and(|e| matches!(e, tcpscope::Error::UnsupportedLinktype { .. })),
+                "{}: libpcap reads {} items, tcpscope cannot open it",
+                path.display(),
+                theirs.len()
+            );
+        }
+        return false;
+    };
+    let theirs = theirs.unwrap_or_else(|| panic!("{}: libpcap cannot open it", path.display()));
+    assert_eq!(items.len(), theirs.len(), "{}: item count", path.display());
+    for (i, (a, b)) in items.iter().zip(&theirs).enumerate() {
+        assert_eq!(a, b, "{}: item {}", path.display(), i + 1);
+    }
+    !by_libpcap
+}
+
+/// A classic pcap file taken apart, to be put together again with changes.
+#[derive(Clone)]
+struct Pcap {
+    big_endian: bool,
+    nanos: bool,
+    version: (u16, u16),
+    snaplen: u32,
+    linktype: u32,
+    /// Seconds, fraction, captured length field, original length, bytes.
+    records: Vec<(u32, u32, u32, u32, Vec<u8>)>,
+}
+
+impl Pcap {
+    fn parse(bytes: &[u8]) -> Pcap {
+        let le = |i: usize| u32::from_le_bytes(bytes[i..i + 4].try_into().unwrap());
+        assert_eq!(le(0), 0xa1b2_c3d4, "a little-endian microsecond pcap");
+        let mut records = Vec::new();
+        let mut at = 24;
+        while at < bytes.len() {
+            let caplen = le(at + 8) as usize;
+            records.push((
+                le(at),
+                le(at + 4),
+                caplen as u32,
+                le(at + 12),
+                bytes[at + 16..at + 16 + caplen].to_vec(),
+            ));
+            at += 16 + caplen;
+        }
+        Pcap {
+            big_endian: false,
+            nanos: false,
+            version: (2, 4),
+            snaplen: le(16),
+            linktype: le(20),
+            records,
+        }
+    }
+
+    fn bytes(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        let word = |out: &mut Vec<u8>, w: u32| {
+            out.extend_from_slice(&if self.big_endian {
+                w.to_be_bytes()
+            } else {
+                w.to_le_bytes()
+            })
+        };
+        let half = |out: &mut Vec<u8>, h: u16| {
+            out.extend_from_slice(&if self.big_endian {
+                h.to_be_bytes()
+            } else {
+                h.to_le_bytes()
+            })
+        };
+        word(&mut out, if self.nanos { 0xa1b2_3c4d } else { 0xa1b2_c3d4 });
+        half(&mut out, self.version.0);
+        half(&mut out, self.version.1);
+        word(&mut out, 0);
+        word(&mut out, 0);
+        word(&mut out, self.snaplen);
+        word(&mut out, self.linktype);
+        for (secs, frac, caplen, len, data) in &self.records {
+            word(&mut out, *secs);
+            word(&mut out, *frac);
+            word(&mut out, *caplen);
+            word(&mut out, *len);
+            out.extend_from_slice(data);
+        }
+        out
+    }
+}
+
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Scratch {
+        let dir = std::env::temp_dir().join(format!("tcpscope-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        Scratch(dir)
+    }
+
+    fn write(&self, name: &str, bytes: &[u8]) -> PathBuf {
+        let path = self.0.join(name);
+        std::fs::write(&path, bytes).unwrap();
+        path
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn base() -> Pcap {
+    Pcap::parse(&std::fs::read(common::root().join("captures/echo.pcap")).unwrap())
+}
+
+#[test]
+fn shipped_and_corpus_captures_read_as_libpcap_reads_them() {
+    let mut files = Vec::new();
+    for dir in [
+        common::root().join("captures"),
+        common::corpus().join("pcaps"),
+        common::root().join("tests/data/fidelity"),
+    ] {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if matches!(
+                path.extension().and_then(|e| e.to_str()),
+                Some("pcap" | "pcapng" | "cap")
+            ) {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    let ours = files.iter().filter(|p| same(p)).count();
+    assert!(
+        ours >= 30,
+        "tcpscope's reader took only {ours} of {} files",
+        files.len()
+    );
+}
+
+#[test]
+fn a_capture_cut_at_every_byte_ends_as_libpcap_ends_it() {
+    let scratch = Scratch::new("cut");
+    let bytes = base().bytes();
+    let mut ours = 0;
+    for len in 0..=bytes.len() {
+        ours += usize::from(same(&scratch.write("cut.pcap", &bytes[..len])));
+    }
+    // Below 24 bytes there is no header to take.
+    assert_eq!(ours, bytes.len() + 1 - 24);
+}
+
+#[test]
+fn corrupt_record_headers_read_as_libpcap_reads_them() {
+    let scratch = Scratch::new("corrupt");
+    let base = base();
+    let n = base.records.len();
+    let mut cases = Vec::new();
+    for k in [0, 1, n - 1] {
+        let caplen = base.records[k].2;
+        for bad in [
+            0,
+            1,
+            65_535,
+            65_536,
+            262_144,
+            262_145,
+            u32::MAX,
+            caplen + 100,
+        ] {
+            let mut p = base.clone();
+            p.records[k].2 = bad;
+            cases.push(p);
+        }
+        for frac in [999_999, 1_000_000, 4_294_968, 0x8000_0000, u32::MAX] {
+            let mut p = base.clone();
+            p.records[k].1 = frac;
+            cases.push(p);
+        }
+        for secs in [0x7fff_ffff, 0x8000_0000, u32::MAX] {
+            let mut p = base.clone();
+            p.records[k].0 = secs;
+            cases.push(p);
+        }
+        let mut p = base.clone();
+        p.records[k].3 = 0;
+        cases.push(p);
+    }
+    for (i, p) in cases.iter().enumerate() {
+        assert!(
+            same(&scratch.write(&format!("{i}.pcap"), &p.bytes())),
+            "case {i}"
+        );
+    }
+}
+
+#[test]
+fn snapshot_lengths_byte_orders_and_precisions_read_as_libpcap_reads_them() {
+    let scratch = Scratch::new("variants");
+    let base = base();
+    let mut cases: Vec<(Pcap, bool)> = Vec::new();
+    for snaplen in [
+        0,
+        1,
+        40,
+        54,
+        65_535,
+        262_144,
+        262_145,
+        0x8000_0000,
+        u32::MAX,
+    ] {
+        let mut p = base.clone();
+        p.snaplen = snaplen;
+        cases.push((p, true));
+    }
+    for (big_endian, nanos) in [(true, false), (false, true), (true, true)] {
+        let mut p = base.clone();
+        p.big_endian = big_endian;
+        p.nanos = nanos;
+        if nanos {
+            for r in &mut p.records {
+                r.1 = r.1 * 1000 + 7;
+            }
+        }
+        cases.push((p, true));
+    }
+    // FCS bits beside the link type: still Ethernet.
+    let mut p = base.clone();
+    p.linktype |= 0x0400_0000 | (4 << 28);
+    cases.push((p, true));
+    // A cut record that is also longer than the snapshot length.
+    let mut p = base.clone();
+    p.snaplen = 40;
+    let last = p.records.len() - 1;
+    p.records[last].2 += 500;
+    cases.push((p, true));
+    // Versions before 2.4 (lengths possibly swapped): left to libpcap.
+    let mut p = base.clone();
+    p.version = (2, 3);
+    cases.push((p, false));
+    for (i, (p, ours)) in cases.iter().enumerate() {
+        assert_eq!(
+            same(&scratch.write(&format!("{i}.pcap"), &p.bytes())),
+            *ours,
+            "case {i}"
+        );
+    }
+}
+
+#[test]
+fn records_across_the_buffer_read_as_libpcap_reads_them() {
+    let scratch = Scratch::new("large");
+    let base = base();
+    let mut p = base.clone();
+    p.records.clear();
+    // About 3 MiB: records of every length up to 2,000 bytes, so that record and header
+    // boundaries fall at every offset of the 1 MiB buffer's refills.
+    let mut i = 0u32;
+    let mut size = 24;
+    while size < 3 << 20 {
+        let mut r = base.records[i as usize % base.records.len()].clone();
+        let len = (i * 7) % 2000;
+        r.4.resize(len as usize, (i % 251) as u8);
+        r.2 = len;
+        r.3 = len.max(r.3);
+        size += 16 + len as usize;
+        p.records.push(r);
+        i += 1;
+    }
+    let bytes = p.bytes();
+    assert!(same(&scratch.write("large.pcap", &bytes)));
+    for cut in [
+        1 << 20,
+        (1 << 20) + 1,
+        (1 << 20) + 17,
+        2 << 20,
+        bytes.len() - 1,
+    ] {
+        assert!(
+            same(&scratch.write("large-cut.pcap", &bytes[..cut])),
+            "cut at {cut}"
+        );
+    }
+}
