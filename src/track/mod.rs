@@ -197,9 +197,9 @@ pub struct Tracker {
     /// hundred bytes.
     ended: VecDeque<Box<ConnSummary>>,
     /// Scratch space of `evict` and `expire`, kept between calls.
-    by_age: Vec<(Timestamp, u64, ConnKey)>,
-    by_id: Vec<(u64, ConnKey)>,
-    /// Scratch space of `retire_all`: a chunk of connections out of the table, to summarise.
+    by_age: Vec<(Timestamp, u64, usize)>,
+    positions: Vec<usize>,
+    /// Scratch space of `retire_all`: the connections out of the table, to summarise.
     retiring: VecDeque<Slot>,
     /// The boxes of the last connections retired (at most `SPARE`), for new ones: the
     /// boxes' memory is what is reused, so they stay boxes.
@@ -384,46 +384,47 @@ impl Tracker {
             self.conns
                 .entries()
                 .iter()
-                .map(|e| (e.value.last, e.value.id, e.key)),
+                .enumerate()
+                .map(|(e, entry)| (entry.value.last, entry.value.id, e)),
         );
         by_age.select_nth_unstable_by_key(n - 1, |(t, id, _)| (*t, *id));
-        let mut by_id = std::mem::take(&mut self.by_id);
-        by_id.clear();
-        by_id.extend(by_age.drain(..n).map(|(_, id, k)| (id, k)));
+        let mut positions = std::mem::take(&mut self.positions);
+        positions.clear();
+        positions.extend(by_age.drain(..n).map(|(_, _, e)| e));
+        positions.sort_unstable();
         self.by_age = by_age;
-        self.dropped.evicted += self.retire_all(&mut by_id);
-        self.by_id = by_id;
+        self.dropped.evicted += self.retire_all(&mut positions);
+        self.positions = positions;
     }
 
-    /// Retire the connections of `keys` in order of their numbers; how many there were.
-    fn retire_all(&mut self, keys: &mut Vec<(u64, ConnKey)>) -> u64 {
-        keys.sort_unstable_by_key(|(id, _)| *id);
-        // These connections went cold (that is why they are over). A chunk at a time, they
-        // are taken out of the table, then summarised with each fetched into the cache a few
-        // ahead of the one being summarised, so that their misses overlap.
-        const CHUNK: usize = 64;
-        const AHEAD: usize = 4;
+    /// Retire the connections at the table positions `positions` (ascending), in order of
+    /// their numbers; how many there were.
+    fn retire_all(&mut self, positions: &mut Vec<usize>) -> u64 {
+        // Taken out of the table from the last position down: each removal moves the table's
+        // last entry into its place, which is never one still to be taken. No key is looked
+        // up again.
         let mut slots = std::mem::take(&mut self.retiring);
-        let mut n = 0;
-        for chunk in keys.chunks(CHUNK) {
-            slots.extend(
-                chunk
-                    .iter()
-                    .filter_map(|(_, key)| self.conns.remove(key.hash(), key))
-                    .map(|(_, slot)| slot),
-            );
-            n += slots.len() as u64;
-            for slot in slots.iter().take(AHEAD) {
-                crate::sys::prefetch(&*slot.conn);
-            }
-            while let Some(slot) = slots.pop_front() {
-                if let Some(next) = slots.get(AHEAD - 1) {
-                    crate::sys::prefetch(&*next.conn);
-                }
-                self.retire(slot);
-            }
+        slots.clear();
+        slots.extend(
+            positions
+                .drain(..)
+                .rev()
+                .map(|e| self.conns.remove_entry(e).1),
+        );
+        slots.make_contiguous().sort_unstable_by_key(|slot| slot.id);
+        // These connections went cold (that is why they are over): each is fetched into the
+        // cache a few ahead of the one being summarised, so that their misses overlap.
+        const AHEAD: usize = 4;
+        for slot in slots.iter().take(AHEAD) {
+            crate::sys::prefetch(&*slot.conn);
         }
-        keys.clear();
+        let n = slots.len() as u64;
+        while let Some(slot) = slots.pop_front() {
+            if let Some(next) = slots.get(AHEAD - 1) {
+                crate::sys::prefetch(&*next.conn);
+            }
+            self.retire(slot);
+        }
         self.retiring = slots;
         n
     }
@@ -449,17 +450,18 @@ impl Tracker {
         self.last_sweep = Some(now);
         self.since_sweep = 0;
         let limits = self.limits;
-        let mut over = std::mem::take(&mut self.by_id);
+        let mut over = std::mem::take(&mut self.positions);
         over.clear();
         over.extend(
             self.conns
                 .entries()
                 .iter()
-                .filter(|e| e.value.is_over(now, &limits))
-                .map(|e| (e.value.id, e.key)),
+                .enumerate()
+                .filter(|(_, entry)| entry.value.is_over(now, &limits))
+                .map(|(e, _)| e),
         );
         self.dropped.expired += self.retire_all(&mut over);
-        self.by_id = over;
+        self.positions = over;
     }
 
     /// Connections whose close has not finished (both FINs acknowledged, or a reset).
@@ -473,12 +475,7 @@ impl Tracker {
 
     /// End of input: the summaries of every connection still tracked, in order of first packet.
     pub fn finish(&mut self) -> Vec<Box<ConnSummary>> {
-        let mut open: Vec<(u64, ConnKey)> = self
-            .conns
-            .entries()
-            .iter()
-            .map(|e| (e.value.id, e.key))
-            .collect();
+        let mut open: Vec<usize> = (0..self.conns.len()).collect();
         self.retire_all(&mut open);
         self.ended.drain(..).collect()
     }
