@@ -125,11 +125,13 @@ pub fn wait_readable(fd: std::os::fd::RawFd, timeout: std::time::Duration) -> io
     }
 }
 
-/// Have the allocator (mimalloc) give freed memory back to the system after 1 ms instead of
-/// a second: a replay drops finished connections in bursts, and returning their memory
-/// promptly keeps peak memory near what is in use (issue 7 bounds it at 64 MB; a million
-/// connections: 63 -> 42 MB, for about 5 % more time). The option is addressed by number, so
-/// it is only set when it holds its documented default.
+/// Have the allocator (mimalloc) give freed memory back to the system after 100 ms instead of
+/// a second: a replay drops finished connections in bursts, and memory that waits a second
+/// to go back can pile up (issue 7 bounds peak memory at 64 MB). Not sooner: with 1 ms the
+/// tracking thread kept giving pages back and faulting them in again (TLB shootdowns and page
+/// faults, about 8 % of its time; a million connections, summary-only: 41 MB but 10 % slower
+/// than 100 ms, 47 MB; the ladder 51 and 55 MB). The option is addressed by number, so it is
+/// only set when it holds its documented default.
 pub fn release_memory_promptly() {
     // `mi_option_purge_delay` in mimalloc v3 (libmimalloc-sys 0.1.49, pinned by Cargo.lock),
     // whose default is 1000 (ms); v2's was 10.
@@ -139,7 +141,7 @@ pub fn release_memory_promptly() {
     let current = unsafe { libmimalloc_sys::mi_option_get(PURGE_DELAY) };
     if matches!(current, 10 | 1000) {
         // SAFETY: writes an integer into mimalloc's option table, as above.
-        unsafe { libmimalloc_sys::mi_option_set(PURGE_DELAY, 1) };
+        unsafe { libmimalloc_sys::mi_option_set(PURGE_DELAY, 100) };
     }
 }
 
