@@ -11,18 +11,27 @@ const PAIRS: &str = "00010203040506070809101112131415161718192021222324252627282
 
 /// Append `n` in decimal.
 pub fn push_u64(out: &mut String, mut n: u64) {
-    // Pairs of digits from the lowest, then the leading one or two digits.
-    let mut pairs = [0usize; 10];
-    let mut k = 0;
+    // Digits two at a time from the lowest, into a buffer; then written as one string.
+    let mut buf = [0u8; 20];
+    let mut at = buf.len();
+    let pairs = PAIRS.as_bytes();
     while n >= 100 {
-        pairs[k] = (n % 100) as usize;
+        let pair = (n % 100) as usize;
         n /= 100;
-        k += 1;
+        at -= 2;
+        buf[at..at + 2].copy_from_slice(&pairs[2 * pair..2 * pair + 2]);
     }
     let lead = n as usize;
-    out.push_str(&PAIRS[2 * lead + usize::from(lead < 10)..2 * lead + 2]);
-    for &pair in pairs[..k].iter().rev() {
-        out.push_str(&PAIRS[2 * pair..2 * pair + 2]);
+    if lead >= 10 {
+        at -= 2;
+        buf[at..at + 2].copy_from_slice(&pairs[2 * lead..2 * lead + 2]);
+    } else {
+        at -= 1;
+        buf[at] = b'0' + lead as u8;
+    }
+    out.reserve(buf.len() - at);
+    for &digit in &buf[at..] {
+        out.push(char::from(digit));
     }
 }
 
@@ -39,8 +48,73 @@ pub fn push_addr(out: &mut String, addr: &SocketAddr) {
             out.push(':');
             push_u64(out, u64::from(a.port()));
         }
+        SocketAddr::V6(a) if a.scope_id() == 0 => {
+            out.push('[');
+            push_ipv6(out, a.ip());
+            out.push_str("]:");
+            push_u64(out, u64::from(a.port()));
+        }
         SocketAddr::V6(_) => {
             let _ = write!(out, "{addr}");
+        }
+    }
+}
+
+/// Append `ip` as its `Display` writes it (RFC 5952: lowercase hex, the longest run of two or
+/// more zero groups, the first of equals, as `::`; IPv4-mapped addresses as `::ffff:a.b.c.d`).
+fn push_ipv6(out: &mut String, ip: &std::net::Ipv6Addr) {
+    if let Some(v4) = ip.to_ipv4_mapped() {
+        out.push_str("::ffff:");
+        for (i, octet) in v4.octets().into_iter().enumerate() {
+            if i > 0 {
+                out.push('.');
+            }
+            push_u64(out, u64::from(octet));
+        }
+        return;
+    }
+    let groups = ip.segments();
+    // The longest run of zero groups (the first, of runs of equal length).
+    let (mut best, mut best_len, mut run_start, mut run_len) = (0, 0, 0, 0);
+    for (i, &g) in groups.iter().enumerate() {
+        if g == 0 {
+            if run_len == 0 {
+                run_start = i;
+            }
+            run_len += 1;
+            if run_len > best_len {
+                (best, best_len) = (run_start, run_len);
+            }
+        } else {
+            run_len = 0;
+        }
+    }
+    let push_groups = |out: &mut String, groups: &[u16]| {
+        for (i, &g) in groups.iter().enumerate() {
+            if i > 0 {
+                out.push(':');
+            }
+            push_hex(out, g);
+        }
+    };
+    if best_len > 1 {
+        push_groups(out, &groups[..best]);
+        out.push_str("::");
+        push_groups(out, &groups[best + best_len..]);
+    } else {
+        push_groups(out, &groups);
+    }
+}
+
+/// Append `n` in lowercase hexadecimal, without leading zeros.
+fn push_hex(out: &mut String, n: u16) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut started = false;
+    for shift in [12, 8, 4, 0] {
+        let digit = (n >> shift) & 0xf;
+        if digit != 0 || started || shift == 0 {
+            started = true;
+            out.push(char::from(DIGITS[usize::from(digit)]));
         }
     }
 }
@@ -57,9 +131,11 @@ pub fn push_fixed(out: &mut String, x: f64, decimals: u32) {
         return;
     }
     // Below 1e9 the product is within 2.3e-7 of the exact decimal value, so unless its
-    // fraction is that close to one half both round the same way.
-    let n = if (y - y.floor() - 0.5).abs() < 1e-6 {
-        let below = y.floor() as u64;
+    // fraction is that close to one half both round the same way. (For a non-negative `y`
+    // the conversion truncates, which is `floor`: no call into libm.)
+    let below = y as u64;
+    let fraction = y - below as f64;
+    let n = if (fraction - 0.5).abs() < 1e-6 {
         match exact_cmp_half(x, scale, below) {
             Some(Ordering::Less) => below,
             Some(Ordering::Greater) => below + 1,
@@ -70,7 +146,7 @@ pub fn push_fixed(out: &mut String, x: f64, decimals: u32) {
             }
         }
     } else {
-        y.round() as u64
+        below + u64::from(fraction > 0.5)
     };
     push_u64(out, n / scale);
     if decimals > 0 {
@@ -220,6 +296,45 @@ mod tests {
             let mut s = String::from("x");
             push_addr(&mut s, &addr);
             assert_eq!(s, format!("x{addr}"));
+        }
+    }
+
+    #[test]
+    fn ipv6_addresses_match_display() {
+        use std::net::{Ipv6Addr, SocketAddrV6};
+        // Every pattern of zero and non-zero groups (zero runs of each length and place,
+        // ties between runs), with group values of one to four hex digits; IPv4-mapped and
+        // scoped addresses too.
+        let values = [0x1u16, 0xab, 0xf00, 0xbeef, 0xffff];
+        for mask in 0u32..256 {
+            for (k, &v) in values.iter().enumerate() {
+                let mut groups = [0u16; 8];
+                for (i, g) in groups.iter_mut().enumerate() {
+                    if mask & (1 << i) != 0 {
+                        *g = values[(k + i) % values.len()].max(v >> i);
+                    }
+                }
+                let ip = Ipv6Addr::from(groups);
+                for scope in [0, 3] {
+                    let addr = SocketAddr::V6(SocketAddrV6::new(ip, 443, 0, scope));
+                    let mut s = String::new();
+                    push_addr(&mut s, &addr);
+                    assert_eq!(s, addr.to_string());
+                }
+            }
+        }
+        for text in [
+            "::ffff:10.0.0.1",
+            "::ffff:0.0.0.0",
+            "::1.2.3.4",
+            "::",
+            "::1",
+            "1::",
+        ] {
+            let addr = SocketAddr::V6(SocketAddrV6::new(text.parse().unwrap(), 0, 0, 0));
+            let mut s = String::new();
+            push_addr(&mut s, &addr);
+            assert_eq!(s, addr.to_string());
         }
     }
 
