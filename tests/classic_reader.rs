@@ -370,3 +370,32 @@ fn records_across_the_buffer_read_as_libpcap_reads_them() {
         );
     }
 }
+
+#[test]
+fn a_pipe_is_read_whole_whatever_its_format() {
+    // A pipe cannot be opened twice, so its first bytes must not be spent on a look at the
+    // header: libpcap reads it from the start.
+    let scratch = Scratch::new("fifo");
+    for name in [
+        "captures/echo.pcap",
+        "tests/data/corpus/pcaps/zeek-tcp-retransmit-timeout.pcapng",
+    ] {
+        let file = common::root().join(name);
+        let fifo = scratch.0.join("pipe");
+        let _ = std::fs::remove_file(&fifo);
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        assert!(made.is_ok_and(|s| s.success()), "mkfifo");
+        let bytes = std::fs::read(&file).unwrap();
+        let writer = {
+            let fifo = fifo.clone();
+            // An early reader exit is a write error here, not a hang.
+            std::thread::spawn(move || std::fs::write(&fifo, bytes))
+        };
+        let (from_pipe, by_libpcap) = ours(&fifo).expect("the pipe opens");
+        let _ = writer.join();
+        assert!(by_libpcap, "{name}: a pipe goes to libpcap");
+        let (from_file, _) = ours(&file).unwrap();
+        assert!(!from_pipe.is_empty());
+        assert_eq!(from_pipe, from_file, "{name}");
+    }
+}

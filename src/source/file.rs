@@ -51,7 +51,9 @@ impl FileSource {
                 reason: "it is a directory".into(),
             });
         }
-        if filter.is_none() {
+        // Only a regular file: to hand anything else to libpcap the file is opened again,
+        // and a pipe's first bytes would be gone.
+        if filter.is_none() && meta.is_file() {
             if let Some(source) = FileSource::open_classic(path, meta.len())? {
                 return Ok(source);
             }
