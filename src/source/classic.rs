@@ -74,6 +74,11 @@ fn word(bytes: &[u8], at: usize, big_endian: bool) -> u32 {
     }
 }
 
+/// A failed read, worded as libpcap words it.
+fn read_error(e: io::Error) -> String {
+    format!("error reading dump file: {e}")
+}
+
 /// One record as libpcap returns it.
 pub struct Record<'a> {
     pub secs: i64,
@@ -133,7 +138,7 @@ impl ClassicReader {
 
     /// The next record, `Ok(None)` at the end, or libpcap's message for a damaged one.
     pub fn next_record(&mut self) -> Result<Option<Record<'_>>, String> {
-        let have = self.fill(16).map_err(|e| e.to_string())?;
+        let have = self.fill(16).map_err(read_error)?;
         if have == 0 {
             return Ok(None);
         }
@@ -166,7 +171,7 @@ impl ClassicReader {
         // A record longer than the file's snapshot length (a damaged file, or an old
         // Solaris bug): libpcap keeps the first `snaplen` bytes and skips the rest.
         let keep = caplen.min(self.header.snaplen) as usize;
-        let have = self.fill(caplen as usize).map_err(|e| e.to_string())?;
+        let have = self.fill(caplen as usize).map_err(read_error)?;
         if have < caplen as usize {
             self.start = self.end;
             // libpcap reads the bytes it keeps, then those it skips: a cut in the first
