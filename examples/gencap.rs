@@ -209,11 +209,24 @@ fn main() -> std::io::Result<()> {
     let concurrency: usize = args
         .get(3)
         .map_or(1000, |c| c.parse().expect("CONCURRENCY is a number"));
-    let mut rng = Rng(args
+    let seed = args
         .get(4)
-        .map_or(0x7cb5_c0de, |s| s.parse().expect("SEED is a number"))
-        | 1);
-    let mut out = BufWriter::with_capacity(1 << 20, std::fs::File::create(&args[1])?);
+        .map_or(0x7cb5_c0de, |s| s.parse().expect("SEED is a number"));
+    let out = BufWriter::with_capacity(1 << 20, std::fs::File::create(&args[1])?);
+    let packets = generate(out, total, concurrency, seed)?;
+    eprintln!("{}: {total} connections, {packets} packets", args[1]);
+    Ok(())
+}
+
+/// Write a capture of `total` connections, `concurrency` of them open at once, to `out`;
+/// how many packets it holds. The same arguments give the same bytes.
+pub fn generate(
+    mut out: impl Write,
+    total: u64,
+    concurrency: usize,
+    seed: u64,
+) -> std::io::Result<u64> {
+    let mut rng = Rng(seed | 1);
     out.write_all(&0xa1b2c3d4u32.to_le_bytes())?;
     out.write_all(&2u16.to_le_bytes())?;
     out.write_all(&4u16.to_le_bytes())?;
@@ -278,6 +291,5 @@ fn main() -> std::io::Result<()> {
         }
     }
     out.flush()?;
-    eprintln!("{}: {total} connections, {packets} packets", args[1]);
-    Ok(())
+    Ok(packets)
 }
