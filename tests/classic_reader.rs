@@ -240,44 +240,99 @@ fn a_capture_cut_at_every_byte_ends_as_libpcap_ends_it() {
 #[test]
 fn corrupt_record_headers_read_as_libpcap_reads_them() {
     let scratch = Scratch::new("corrupt");
-    let base = base();
-    let n = base.records.len();
+    // In the machine's byte order and the other (libpcap reads timestamps as signed in one,
+    // unsigned in the other), with microseconds and nanoseconds.
     let mut cases = Vec::new();
-    for k in [0, 1, n - 1] {
-        let caplen = base.records[k].2;
-        for bad in [
-            0,
-            1,
-            65_535,
-            65_536,
-            262_144,
-            262_145,
-            u32::MAX,
-            caplen + 100,
-        ] {
+    for (big_endian, nanos) in [(false, false), (true, false), (false, true), (true, true)] {
+        let mut base = base();
+        base.big_endian = big_endian;
+        base.nanos = nanos;
+        let n = base.records.len();
+        for k in [0, 1, n - 1] {
+            let caplen = base.records[k].2;
+            for bad in [
+                0,
+                1,
+                65_535,
+                65_536,
+                262_144,
+                262_145,
+                u32::MAX,
+                caplen + 100,
+            ] {
+                let mut p = base.clone();
+                p.records[k].2 = bad;
+                cases.push(p);
+            }
+            for frac in [
+                999_999,
+                1_000_000,
+                4_294_968,
+                999_999_999,
+                1_000_000_000,
+                0x7fff_ffff,
+                0x8000_0000,
+                u32::MAX,
+            ] {
+                let mut p = base.clone();
+                p.records[k].1 = frac;
+                cases.push(p);
+            }
+            for secs in [0x7fff_ffff, 0x8000_0000, u32::MAX] {
+                let mut p = base.clone();
+                p.records[k].0 = secs;
+                cases.push(p);
+            }
             let mut p = base.clone();
-            p.records[k].2 = bad;
+            p.records[k].3 = 0;
             cases.push(p);
         }
-        for frac in [999_999, 1_000_000, 4_294_968, 0x8000_0000, u32::MAX] {
-            let mut p = base.clone();
-            p.records[k].1 = frac;
-            cases.push(p);
-        }
-        for secs in [0x7fff_ffff, 0x8000_0000, u32::MAX] {
-            let mut p = base.clone();
-            p.records[k].0 = secs;
-            cases.push(p);
-        }
-        let mut p = base.clone();
-        p.records[k].3 = 0;
-        cases.push(p);
     }
     for (i, p) in cases.iter().enumerate() {
         assert!(
             same(&scratch.write(&format!("{i}.pcap"), &p.bytes())),
             "case {i}"
         );
+    }
+}
+
+#[test]
+fn large_snapshot_lengths_with_large_records_read_as_libpcap_reads_them() {
+    // libpcap keeps a snapshot length above its largest record (262,144 bytes), and words
+    // the error for a record above that by which of the two it exceeds.
+    let scratch = Scratch::new("bigsnap");
+    let base = base();
+    let mut i = 0;
+    for snaplen in [100, 262_144, 262_145, 300_000, 1_000_000, 0x7fff_ffff] {
+        for caplen in [262_144, 262_145, 300_000, 1_000_001] {
+            let mut p = base.clone();
+            p.snaplen = snaplen;
+            p.records[2].2 = caplen;
+            assert!(
+                same(&scratch.write(&format!("{i}.pcap"), &p.bytes())),
+                "{snaplen} {caplen}"
+            );
+            i += 1;
+        }
+    }
+}
+
+#[test]
+fn linux_cooked_files_of_the_other_byte_order_go_to_libpcap() {
+    // libpcap swaps the CAN ID behind a cooked header in such files; tcpscope leaves them to it.
+    let scratch = Scratch::new("sll");
+    for linktype in [113, 276] {
+        for big_endian in [false, true] {
+            let mut p = base();
+            p.linktype = linktype;
+            p.big_endian = big_endian;
+            let ours = same(&scratch.write("sll.pcap", &p.bytes()));
+            assert_eq!(
+                ours,
+                big_endian == cfg!(target_endian = "big"),
+                "{linktype}"
+            );
+        }
     }
 }
 

@@ -21,13 +21,19 @@ pub struct Header {
     pub big_endian: bool,
     /// Timestamps are in nanoseconds (magic 0xa1b23c4d), else microseconds.
     pub nanos: bool,
-    /// The file's snapshot length as libpcap uses it (0 or too large: the maximum).
+    /// The file's snapshot length as libpcap uses it (0, or above `i32::MAX`: the maximum).
     pub snaplen: u32,
     /// The link type (LINKTYPE_ number, without the FCS bits).
     pub linktype: u32,
 }
 
 impl Header {
+    /// The file's byte order is not this machine's: libpcap then reads the timestamps as
+    /// unsigned, and swaps some link types' pseudo-headers.
+    pub fn swapped(&self) -> bool {
+        self.big_endian != cfg!(target_endian = "big")
+    }
+
     /// The header of a classic pcap 2.4 file, or `None` for anything else (pcapng, other
     /// versions, "modified" pcap), which is left to libpcap.
     pub fn parse(bytes: &[u8]) -> Option<Header> {
@@ -51,10 +57,11 @@ impl Header {
         if (u16_at(4), u16_at(6)) != (2, 4) {
             return None;
         }
+        // libpcap keeps any positive snapshot length (as a C int), even one above the
+        // largest record it accepts.
         let snaplen = match u32_at(16) {
-            0 => MAX_SNAPLEN,
-            n if n > MAX_SNAPLEN => MAX_SNAPLEN,
-            n => n,
+            n if i32::try_from(n).is_ok_and(|n| n > 0) => n,
+            _ => MAX_SNAPLEN,
         };
         Some(Header {
             big_endian,
@@ -74,9 +81,14 @@ fn word(bytes: &[u8], at: usize, big_endian: bool) -> u32 {
     }
 }
 
-/// A failed read, worded as libpcap words it.
+/// A failed read, worded as libpcap words it (`strerror`, without Rust's "(os error N)").
 fn read_error(e: io::Error) -> String {
-    format!("error reading dump file: {e}")
+    let text = e.to_string();
+    let text = match (e.raw_os_error(), text.rfind(" (os error ")) {
+        (Some(_), Some(at)) => &text[..at],
+        _ => &text,
+    };
+    format!("error reading dump file: {text}")
 }
 
 /// One record as libpcap returns it.
@@ -150,9 +162,14 @@ impl ClassicReader {
         }
         let h = &self.buf[self.start..self.start + 16];
         let be = self.header.big_endian;
-        // Signed, as libpcap reads them (`struct pcap_timeval`).
-        let secs = word(h, 0, be) as i32;
-        let frac = word(h, 4, be) as i32;
+        // In the machine's byte order libpcap reads the timestamp as signed (`struct
+        // pcap_timeval`); swapped, as unsigned (`SWAPLONG`).
+        let (secs, frac) = (word(h, 0, be), word(h, 4, be));
+        let (secs, frac) = if self.header.swapped() {
+            (i64::from(secs), i64::from(frac))
+        } else {
+            (i64::from(secs as i32), i64::from(frac as i32))
+        };
         let caplen = word(h, 8, be);
         let orig_len = word(h, 12, be);
         self.start += 16;
@@ -186,12 +203,30 @@ impl ClassicReader {
         // libpcap scales microseconds up to the nanoseconds asked for; a fraction that is
         // negative or out of range is read as 0, as `FileSource` reads libpcap's.
         let scale = if self.header.nanos { 1 } else { 1000 };
-        let nanos = u32::try_from(i64::from(frac) * scale).unwrap_or(0);
+        let nanos = u32::try_from(frac * scale).unwrap_or(0);
         Ok(Some(Record {
-            secs: i64::from(secs),
+            secs,
             nanos,
             orig_len,
             data,
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::read_error;
+    use std::io;
+
+    #[test]
+    fn read_errors_are_worded_as_libpcap_words_them() {
+        assert_eq!(
+            read_error(io::Error::from_raw_os_error(5)),
+            "error reading dump file: Input/output error"
+        );
+        assert_eq!(
+            read_error(io::Error::other("gone")),
+            "error reading dump file: gone"
+        );
     }
 }

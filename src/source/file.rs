@@ -102,10 +102,15 @@ impl FileSource {
         let Some(header) = classic::Header::parse(&bytes) else {
             return Ok(None);
         };
-        let Some(linktype) = i32::try_from(header.linktype)
+        let linktype = i32::try_from(header.linktype)
             .ok()
-            .and_then(Linktype::from_dlt)
-        else {
+            .and_then(Linktype::from_dlt);
+        // In a file of the other byte order libpcap swaps the CAN ID behind a Linux cooked
+        // header: those files stay with libpcap.
+        if header.swapped() && matches!(linktype, Some(Linktype::LinuxSll | Linktype::LinuxSll2)) {
+            return Ok(None);
+        }
+        let Some(linktype) = linktype else {
             return Ok(None);
         };
         Ok(Some(FileSource {

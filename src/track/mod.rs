@@ -403,6 +403,10 @@ impl Tracker {
         // Taken out of the table from the last position down: each removal moves the table's
         // last entry into its place, which is never one still to be taken. No key is looked
         // up again.
+        debug_assert!(
+            positions.windows(2).all(|w| w[0] < w[1]),
+            "positions not strictly ascending"
+        );
         let mut slots = std::mem::take(&mut self.retiring);
         slots.clear();
         slots.extend(
