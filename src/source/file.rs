@@ -1,4 +1,5 @@
-//! Capture files (.pcap, .pcapng) read through libpcap.
+//! Capture files (.pcap, .pcapng): classic pcap files read by `classic.rs`, everything else
+//! (pcapng, older versions, pipes, a BPF filter) through libpcap.
 
 use super::classic::{self, ClassicReader};
 use super::{Frame, Timestamp};
@@ -123,8 +124,9 @@ impl FileSource {
         }))
     }
 
-    /// Whether libpcap reads this file (pcapng, a pcap version before 2.4, or a filter),
-    /// rather than tcpscope's own reader of classic pcap.
+    /// Whether libpcap reads this file (pcapng, a pcap version before 2.4, a pipe, a filter,
+    /// or Linux cooked frames in the other byte order), rather than tcpscope's own reader of
+    /// classic pcap.
     pub fn uses_libpcap(&self) -> bool {
         matches!(self.reader, Reader::Libpcap { .. })
     }
