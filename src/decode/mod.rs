@@ -1,9 +1,9 @@
 //! decode: one captured frame → our own [`Segment`] (or a reason why not).
 //!
-//! [`decode_frame`] first tries the fast path (`fast.rs`), which reads the common frames (untagged Ethernet,
-//! Linux cooked, raw IP or loopback → plain IPv4 or IPv6 → a whole TCP header) straight from
-//! the bytes, and answers only when it is sure to give the full decoder's exact result.
-//! Everything else goes the full way.
+//! [`decode_frame`] first tries the fast path (`fast.rs`), which reads the common frames
+//! (untagged Ethernet, Linux cooked, raw IP or loopback → plain IPv4 or IPv6 → a whole TCP
+//! header) straight from the bytes, and answers only when it is sure to give the full decoder's
+//! exact result. Everything else goes the full way.
 //!
 //! Layers: [`link`] (Ethernet, VLAN, MPLS, PPPoE, Linux cooked, BSD loopback, raw IP) →
 //! [`ip`] (IPv4 with options, IPv6 with extension headers) → [`tcp`] (header and options).
