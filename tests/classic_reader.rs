@@ -454,3 +454,44 @@ fn a_pipe_is_read_whole_whatever_its_format() {
         assert_eq!(from_pipe, from_file, "{name}");
     }
 }
+
+mod random {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+        /// Any byte order, precision and snapshot length, then random bytes of the file
+        /// overwritten (mostly in record headers, where lengths and timestamps live) and a
+        /// random cut: the same frames and the same error as libpcap.
+        #[test]
+        fn randomly_damaged_files_read_as_libpcap_reads_them(
+            big_endian in any::<bool>(),
+            nanos in any::<bool>(),
+            snaplen in prop_oneof![Just(0u32), 1u32..300, Just(65_535), Just(262_144), any::<u32>()],
+            flips in prop::collection::vec((any::<prop::sample::Index>(), 0usize..16, any::<u8>()), 0..6),
+            cut in any::<prop::sample::Index>(),
+        ) {
+            let mut p = base();
+            p.big_endian = big_endian;
+            p.nanos = nanos;
+            p.snaplen = snaplen;
+            // Record header offsets, so that most flips land in a length or a timestamp.
+            let mut headers = Vec::new();
+            let mut at = 24;
+            for r in &p.records {
+                headers.push(at);
+                at += 16 + r.4.len();
+            }
+            let mut bytes = p.bytes();
+            for (record, offset, value) in &flips {
+                let i = headers[record.index(headers.len())] + offset;
+                bytes[i] = *value;
+            }
+            let len = 24 + cut.index(bytes.len() - 23);
+            let scratch = Scratch::new("random");
+            same(&scratch.write("random.pcap", &bytes[..len]));
+        }
+    }
+}
