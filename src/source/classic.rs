@@ -11,8 +11,10 @@ use std::io::{self, Read};
 /// (`max_snaplen_for_dlt`).
 const MAX_SNAPLEN: u32 = 262_144;
 
-/// Bytes asked of the file at a time.
+/// Bytes asked of the file at a time: more than any record (its header and `MAX_SNAPLEN`
+/// bytes), so that the buffer never grows.
 const CHUNK: usize = 1 << 20;
+const _: () = assert!(CHUNK >= 16 + MAX_SNAPLEN as usize);
 
 /// The 24-byte file header, when it is one this reader takes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -97,6 +99,9 @@ pub struct Record<'a> {
     pub nanos: u32,
     pub orig_len: u32,
     pub data: &'a [u8],
+    /// Bytes the record's data took in the file (more than `data` when it was cut to the
+    /// snapshot length).
+    pub stored: u32,
 }
 
 /// The records of a classic pcap file, after its header.
@@ -131,9 +136,10 @@ impl ClassicReader {
         self.buf.copy_within(self.start..self.end, 0);
         self.end -= self.start;
         self.start = 0;
-        if self.buf.len() < n {
-            self.buf.resize(n.next_power_of_two(), 0);
-        }
+        debug_assert!(
+            n <= self.buf.len(),
+            "a record is checked against MAX_SNAPLEN first"
+        );
         while self.end < n {
             match self.file.read(&mut self.buf[self.end..]) {
                 Ok(0) => {
@@ -209,6 +215,7 @@ impl ClassicReader {
             nanos,
             orig_len,
             data,
+            stored: caplen,
         }))
     }
 }

@@ -163,7 +163,7 @@ impl FileSource {
                 return match reader.next_record() {
                     Ok(Some(record)) => {
                         self.number += 1;
-                        self.bytes_read += 16 + record.data.len() as u64;
+                        self.bytes_read += 16 + u64::from(record.stored);
                         Ok(Next::Frame(Frame {
                             number: self.number,
                             ts: Timestamp::new(record.secs, record.nanos),
