@@ -158,9 +158,12 @@ const AHEAD_ENTRY: usize = 8;
 const AHEAD_CONN: usize = 4;
 /// Batches in flight between two threads: bounds memory when the next stage is slower.
 /// With the batch being filled, the one waiting to be sent and the one being analysed, at
-/// most five frame batches exist (about 6 MB), and seven event batches (a few MB for the
-/// ladder and JSON).
-const FRAME_BATCHES_IN_FLIGHT: usize = 2;
+/// most seven frame batches exist (about 10 MB), and seven event batches (a few MB for the
+/// ladder and JSON). Four frame batches are about 4 ms of tracking: on two cores the
+/// reading thread shares one with the drawing thread, and two batches (2 ms) were not
+/// always enough to cover the time it waits for its turn, so tracking, the slowest stage,
+/// waited for frames (60-70 ms of a 1.5 s replay of a million connections; bench/README.md).
+const FRAME_BATCHES_IN_FLIGHT: usize = 4;
 const EVENT_BATCHES_IN_FLIGHT: usize = 4;
 
 /// Replay `args.file` into `out` (diagram or JSON) and `err` (notices).
