@@ -166,6 +166,28 @@ const AHEAD_CONN: usize = 4;
 const FRAME_BATCHES_IN_FLIGHT: usize = 4;
 const EVENT_BATCHES_IN_FLIGHT: usize = 4;
 
+/// `TCPSCOPE_STAGE_TIMES` set (to anything): each stage of a threaded replay tells on stderr,
+/// when it ends, the CPU time its thread used, and tracking how long it waited for frames.
+/// For benchmarks (bench/README.md): which stage binds, and whether it ever starves.
+pub const STAGE_TIMES_VAR: &str = "TCPSCOPE_STAGE_TIMES";
+
+/// One stage's line of [`STAGE_TIMES_VAR`].
+fn report_stage(on: bool, stage: &str, waited: Option<std::time::Duration>) {
+    if !on {
+        return;
+    }
+    let cpu = crate::sys::thread_cpu_time().map_or("unknown".to_string(), |t| {
+        format!("{:.3} s", t.as_secs_f64())
+    });
+    match waited {
+        Some(w) => eprintln!(
+            "tcpscope: stage {stage}: CPU {cpu}, waited for frames {:.3} s",
+            w.as_secs_f64()
+        ),
+        None => eprintln!("tcpscope: stage {stage}: CPU {cpu}"),
+    }
+}
+
 /// Replay `args.file` into `out` (diagram or JSON) and `err` (notices).
 ///
 /// Three stages, each on a thread of its own, in order through bounded channels of batches:
@@ -185,6 +207,7 @@ pub fn run<'a>(
     config.ladder.interleave |= paced;
     let config = &config;
     let options = config.analyzer_options(args.ports.clone(), true);
+    let stage_times = std::env::var_os(STAGE_TIMES_VAR).is_some();
     std::thread::scope(|scope| {
         let (frames_tx, frames) = std::sync::mpsc::sync_channel(FRAME_BATCHES_IN_FLIGHT);
         // A progress line when a person watches stderr and the output goes elsewhere.
@@ -202,7 +225,8 @@ pub fn run<'a>(
                 progress.then_some(lang),
                 frames_tx,
                 batches,
-            )
+            );
+            report_stage(stage_times, "reading and decoding", None);
         });
         let frames = Frames {
             rx: frames,
@@ -214,7 +238,14 @@ pub fn run<'a>(
                 config.pace,
                 config.step,
             ));
-            return analyse(args, config, options, frames, Direct { config, render });
+            return analyse(
+                args,
+                config,
+                options,
+                frames,
+                Direct { config, render },
+                false,
+            );
         }
         let (events_tx, events) =
             std::sync::mpsc::sync_channel::<Vec<Event>>(EVENT_BATCHES_IN_FLIGHT);
@@ -228,7 +259,9 @@ pub fn run<'a>(
                 // The analysing side may be gone already; the batch is then simply dropped.
                 let _ = events_back.send(batch);
             }
-            render.finish()
+            let finished = render.finish();
+            report_stage(stage_times, "drawing", None);
+            finished
         });
         let mut batches = Batches::new(events_spent, EVENT_BATCH);
         let sender = Batcher {
@@ -236,7 +269,7 @@ pub fn run<'a>(
             batch: batches.take(),
             batches,
         };
-        let analysed = analyse(args, config, options, frames, sender);
+        let analysed = analyse(args, config, options, frames, sender, stage_times);
         // The drawing thread's own error (a closed pipe, a full disk) explains why the
         // channel closed, so it comes first.
         let drawn = drawer
@@ -451,6 +484,7 @@ fn analyse(
     options: crate::annotate::AnalyzerOptions,
     frames: Frames,
     mut out: impl Sink,
+    stage_times: bool,
 ) -> Result<CaptureSummary, Error> {
     let mut analyzer = Analyzer::new(options);
     // --write-annotated: each segment's label, by frame, for the pcapng copy.
@@ -463,7 +497,23 @@ fn analyse(
         }
         out.put(ev)
     };
-    for mut batch in frames.rx.iter() {
+    // Time spent waiting for the reading thread: the next batch is taken without waiting
+    // when it is there (nearly always), and the wait is timed when it is not.
+    let mut waited = std::time::Duration::ZERO;
+    loop {
+        let mut batch = match frames.rx.try_recv() {
+            Ok(batch) => batch,
+            Err(std::sync::mpsc::TryRecvError::Disconnected) => break,
+            Err(std::sync::mpsc::TryRecvError::Empty) => {
+                let start = std::time::Instant::now();
+                let next = frames.rx.recv();
+                waited += start.elapsed();
+                match next {
+                    Ok(batch) => batch,
+                    Err(_) => break,
+                }
+            }
+        };
         let FrameBatch { items, hints } = &mut batch;
         let hint = |i: usize| hints.get(i).and_then(Option::as_ref);
         for h in hints.iter().take(AHEAD_BUCKET).flatten() {
@@ -499,6 +549,7 @@ fn analyse(
         let _ = frames.back.send(batch);
     }
     let summary = analyzer.finish(&mut sink)?;
+    report_stage(stage_times, "tracking", Some(waited));
     out.done()?;
     if let Some(output) = &args.write_annotated {
         crate::pcapng::write_annotated(&args.file, output, &comments)?;

@@ -345,3 +345,33 @@ fn replay_explains_paces_and_steps_like_the_demo() {
     assert!(stepped.status.success());
     assert!(stdout(&stepped).contains("wave 4/4: ACK — TIME_WAIT"));
 }
+
+/// `TCPSCOPE_STAGE_TIMES`: one line per stage on stderr, each with a CPU time; the output
+/// itself does not change.
+#[test]
+fn stage_times_on_stderr() {
+    let file = common::root().join("captures/concurrent.pcap");
+    let file = file.to_str().unwrap();
+    let plain = common::run(&["replay", file, "--summary-only"]);
+    let timed = common::bin()
+        .env("TCPSCOPE_STAGE_TIMES", "1")
+        .args(["replay", file, "--summary-only"])
+        .output()
+        .unwrap();
+    assert!(plain.status.success() && timed.status.success());
+    assert_eq!(plain.stdout, timed.stdout);
+    assert!(!common::stderr(&plain).contains("stage"));
+    let err = common::stderr(&timed);
+    let stages: Vec<&str> = err.lines().filter(|l| l.contains(": stage ")).collect();
+    assert_eq!(stages.len(), 3, "{err}");
+    for stage in ["reading and decoding", "tracking", "drawing"] {
+        let line = stages
+            .iter()
+            .find(|l| l.starts_with(&format!("tcpscope: stage {stage}: CPU ")))
+            .unwrap_or_else(|| panic!("no line for {stage}: {err}"));
+        let cpu = line.split("CPU ").nth(1).unwrap();
+        let secs: f64 = cpu.split(' ').next().unwrap().parse().unwrap();
+        assert!((0.0..60.0).contains(&secs), "{line}");
+    }
+    assert!(stages.iter().any(|l| l.contains("waited for frames")));
+}
