@@ -207,7 +207,8 @@ pub fn run<'a>(
     config.ladder.interleave |= paced;
     let config = &config;
     let options = config.analyzer_options(args.ports.clone(), true);
-    let stage_times = std::env::var_os(STAGE_TIMES_VAR).is_some();
+    // Paced replays track and draw on one thread: no stage times there.
+    let stage_times = !paced && std::env::var_os(STAGE_TIMES_VAR).is_some();
     std::thread::scope(|scope| {
         let (frames_tx, frames) = std::sync::mpsc::sync_channel(FRAME_BATCHES_IN_FLIGHT);
         // A progress line when a person watches stderr and the output goes elsewhere.
