@@ -160,17 +160,18 @@ enum Status {
     Finished,
 }
 
-/// A table entry: what expiry and eviction read, beside the connection itself, so that
-/// sweeping the table never touches the connections' own memory.
-#[derive(Clone, Debug)]
-struct Slot {
+/// What expiry and eviction read of a connection, kept apart from the table (in
+/// [`Tracker::activity`], at the connection's position in the table) so that sweeping reads
+/// a dense array of 32-byte records rather than the table's entries, and a table entry (key,
+/// box and tag) fits one cache line.
+#[derive(Clone, Copy, Debug)]
+struct Activity {
     last: Timestamp,
     id: u64,
     status: Status,
-    conn: Box<Connection>,
 }
 
-impl Slot {
+impl Activity {
     fn is_over(&self, now: Timestamp, limits: &Limits) -> bool {
         let idle = now.since(self.last);
         let timeout = match self.status {
@@ -186,7 +187,11 @@ impl Slot {
 #[derive(Debug, Default)]
 pub struct Tracker {
     /// Boxed: a connection is about a kilobyte, and the table moves its entries.
-    conns: Table<ConnKey, Slot>,
+    conns: Table<ConnKey, Box<Connection>>,
+    /// The [`Activity`] of each connection, at its position in `conns`: pushed when a
+    /// connection is inserted, and `swap_remove`d at the same position when it is removed,
+    /// as the table's entries are.
+    activity: Vec<Activity>,
     next_id: u64,
     limits: Limits,
     dropped: Dropped,
@@ -200,7 +205,7 @@ pub struct Tracker {
     by_age: Vec<(Timestamp, u64, usize)>,
     positions: Vec<usize>,
     /// Scratch space of `retire_all`: the connections out of the table, to summarise.
-    retiring: VecDeque<Slot>,
+    retiring: VecDeque<(Activity, Box<Connection>)>,
     /// The boxes of the last connections retired (at most `SPARE`), for new ones: the
     /// boxes' memory is what is reused, so they stay boxes.
     #[allow(clippy::vec_box)]
@@ -216,6 +221,7 @@ impl Tracker {
         Tracker {
             limits,
             conns: Table::with_capacity(limits.max_connections.min(INITIAL_TABLE)),
+            activity: Vec::with_capacity(limits.max_connections.min(INITIAL_TABLE)),
             ..Tracker::default()
         }
     }
@@ -237,12 +243,21 @@ impl Tracker {
         !self.ended.is_empty()
     }
 
+    /// Take the connection at table position `e` out of the table (the last one moves into
+    /// its place, in the table and in `activity` alike).
+    fn remove(&mut self, e: usize) -> (Activity, Box<Connection>) {
+        let (_, conn) = self.conns.remove_entry(e);
+        let activity = self.activity.swap_remove(e);
+        debug_assert_eq!(activity.id, conn.id, "activity out of step with the table");
+        (activity, conn)
+    }
+
     /// Summarise a connection taken out of the table.
-    fn retire(&mut self, mut slot: Slot) {
-        self.ended.push_back(Box::new(slot.conn.take_summary()));
+    fn retire(&mut self, mut conn: Box<Connection>) {
+        self.ended.push_back(Box::new(conn.take_summary()));
         if self.spare.len() < SPARE {
-            slot.conn.release_buffers();
-            self.spare.push(slot.conn);
+            conn.release_buffers();
+            self.spare.push(conn);
         }
     }
 
@@ -295,8 +310,9 @@ impl Tracker {
     /// Third stage (say 4 segments ahead): bring the connection into the cache.
     #[inline]
     pub fn prefetch_conn(&self, hint: &Hint) {
-        if let Some(slot) = self.conns.get(hint.hash, &hint.key) {
-            crate::sys::prefetch(&*slot.conn);
+        if let Some(e) = self.conns.find(hint.hash, &hint.key) {
+            crate::sys::prefetch(&**self.conns.value(e));
+            crate::sys::prefetch(&self.activity[e]);
         }
     }
 
@@ -312,15 +328,21 @@ impl Tracker {
         // Only a SYN can reuse ports: other segments skip that test.
         let mut reuse = false;
         if let Some(e) = found {
-            if seg.flags.syn() && !seg.flags.ack() && self.conns.value(e).conn.is_reuse(seg) {
+            if seg.flags.syn() && !seg.flags.ack() && self.conns.value(e).is_reuse(seg) {
                 reuse = true;
-                let (_, old) = self.conns.remove_entry(e);
+                let (_, old) = self.remove(e);
                 self.retire(old);
                 found = None;
             }
         }
         if let Some(e) = found {
-            return Tracker::track(self.conns.value_mut(e), seg, ts, reuse);
+            return Tracker::track(
+                self.conns.value_mut(e),
+                &mut self.activity[e],
+                seg,
+                ts,
+                reuse,
+            );
         }
         if self.conns.len() >= self.limits.max_connections.max(1) {
             self.evict();
@@ -328,26 +350,28 @@ impl Tracker {
         let id = self.next_id;
         self.next_id += 1;
         let conn = self.new_conn(id, seg, ts);
-        let slot = self.conns.insert_new(
-            hash,
-            key,
-            Slot {
-                last: ts,
-                id,
-                status: Status::Open,
-                conn,
-            },
-        );
-        Tracker::track(slot, seg, ts, reuse)
+        self.activity.push(Activity {
+            last: ts,
+            id,
+            status: Status::Open,
+        });
+        let conn = self.conns.insert_new(hash, key, conn);
+        let activity = self.activity.last_mut().expect("pushed above");
+        Tracker::track(conn, activity, seg, ts, reuse)
     }
 
-    /// Run `seg` through the connection of `slot`, and note where the connection stands.
-    fn track(slot: &mut Slot, seg: &Segment, ts: Timestamp, reuse: bool) -> Tracked {
-        let conn = &mut slot.conn;
+    /// Run `seg` through `conn`, and note in `activity` where the connection stands.
+    fn track(
+        conn: &mut Connection,
+        activity: &mut Activity,
+        seg: &Segment,
+        ts: Timestamp,
+        reuse: bool,
+    ) -> Tracked {
         let was_finished = conn.is_finished();
         let mut analysis = conn.on_segment(seg, ts);
-        slot.last = conn.last;
-        slot.status = if conn.is_finished() {
+        activity.last = conn.last;
+        activity.status = if conn.is_finished() {
             if !was_finished {
                 conn.compact();
             }
@@ -365,7 +389,7 @@ impl Tracker {
                 .insert(crate::event::AnalysisFlag::ReusedPorts);
         }
         Tracked {
-            conn: slot.id,
+            conn: activity.id,
             rel_time: ts.since(conn.start),
             client_state: conn.client.state,
             server_state: conn.server.state,
@@ -381,11 +405,10 @@ impl Tracker {
         let mut by_age = std::mem::take(&mut self.by_age);
         by_age.clear();
         by_age.extend(
-            self.conns
-                .entries()
+            self.activity
                 .iter()
                 .enumerate()
-                .map(|(e, entry)| (entry.value.last, entry.value.id, e)),
+                .map(|(e, a)| (a.last, a.id, e)),
         );
         by_age.select_nth_unstable_by_key(n - 1, |(t, id, _)| (*t, *id));
         let mut positions = std::mem::take(&mut self.positions);
@@ -409,25 +432,20 @@ impl Tracker {
         );
         let mut slots = std::mem::take(&mut self.retiring);
         slots.clear();
-        slots.extend(
-            positions
-                .drain(..)
-                .rev()
-                .map(|e| self.conns.remove_entry(e).1),
-        );
-        slots.make_contiguous().sort_unstable_by_key(|slot| slot.id);
+        slots.extend(positions.drain(..).rev().map(|e| self.remove(e)));
+        slots.make_contiguous().sort_unstable_by_key(|(a, _)| a.id);
         // These connections went cold (that is why they are over): each is fetched into the
         // cache a few ahead of the one being summarised, so that their misses overlap.
         const AHEAD: usize = 4;
-        for slot in slots.iter().take(AHEAD) {
-            crate::sys::prefetch(&*slot.conn);
+        for (_, conn) in slots.iter().take(AHEAD) {
+            crate::sys::prefetch(&**conn);
         }
         let n = slots.len() as u64;
-        while let Some(slot) = slots.pop_front() {
-            if let Some(next) = slots.get(AHEAD - 1) {
-                crate::sys::prefetch(&*next.conn);
+        while let Some((_, conn)) = slots.pop_front() {
+            if let Some((_, next)) = slots.get(AHEAD - 1) {
+                crate::sys::prefetch(&**next);
             }
-            self.retire(slot);
+            self.retire(conn);
         }
         self.retiring = slots;
         n
@@ -457,11 +475,10 @@ impl Tracker {
         let mut over = std::mem::take(&mut self.positions);
         over.clear();
         over.extend(
-            self.conns
-                .entries()
+            self.activity
                 .iter()
                 .enumerate()
-                .filter(|(_, entry)| entry.value.is_over(now, &limits))
+                .filter(|(_, a)| a.is_over(now, &limits))
                 .map(|(e, _)| e),
         );
         self.dropped.expired += self.retire_all(&mut over);
@@ -470,10 +487,9 @@ impl Tracker {
 
     /// Connections whose close has not finished (both FINs acknowledged, or a reset).
     pub fn open_connections(&self) -> usize {
-        self.conns
-            .entries()
+        self.activity
             .iter()
-            .filter(|e| e.value.status != Status::Finished)
+            .filter(|a| a.status != Status::Finished)
             .count()
     }
 

@@ -129,6 +129,7 @@ impl<K: Eq, V> Table<K, V> {
         &mut self.entries[e].value
     }
 
+    #[cfg(test)]
     pub fn get(&self, hash: u64, key: &K) -> Option<&V> {
         self.find(hash, key).map(|e| &self.entries[e].value)
     }
@@ -234,6 +235,7 @@ impl<K: Eq, V> Table<K, V> {
     }
 
     /// All entries, in no particular order.
+    #[cfg(test)]
     pub fn entries(&self) -> &[Entry<K, V>] {
         &self.entries
     }
