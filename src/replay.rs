@@ -158,13 +158,17 @@ const AHEAD_ENTRY: usize = 8;
 const AHEAD_CONN: usize = 4;
 /// Batches in flight between two threads: bounds memory when the next stage is slower.
 /// With the batch being filled, the one waiting to be sent and the one being analysed, at
-/// most seven frame batches exist (about 10 MB), and seven event batches (a few MB for the
-/// ladder and JSON). Four frame batches are about 4 ms of tracking: on two cores the
-/// reading thread shares one with the drawing thread, and two batches (2 ms) were not
-/// always enough to cover the time it waits for its turn, so tracking, the slowest stage,
-/// waited for frames (60-70 ms of a 1.5 s replay of a million connections; bench/README.md).
-const FRAME_BATCHES_IN_FLIGHT: usize = 4;
+/// most five frame batches exist (about 7 MB), and seven event batches (a few MB for the
+/// ladder and JSON).
+const FRAME_BATCHES_IN_FLIGHT: usize = 2;
 const EVENT_BATCHES_IN_FLIGHT: usize = 4;
+/// Frame batches in flight when tracking is the slowest stage (summaries only; drawing is
+/// slower for the ladder and JSON, and frames wait for it anyway). Four are about 4 ms of
+/// tracking: on two cores the reading thread shares one with the drawing thread, and two
+/// (2 ms) did not always cover the time it waits for its turn, so tracking waited for frames
+/// (60-70 ms of a 1.5 s replay of a million connections; bench/README.md). Two more batches
+/// are about 3 MB, which the ladder, the largest user of memory, is spared.
+const FRAME_BATCHES_IN_FLIGHT_TRACKING_BOUND: usize = 4;
 
 /// `TCPSCOPE_STAGE_TIMES` set (to anything): each stage of a threaded replay tells on stderr,
 /// when it ends, the CPU time its thread used, and tracking how long it waited for frames.
@@ -210,7 +214,11 @@ pub fn run<'a>(
     // Paced replays track and draw on one thread: no stage times there.
     let stage_times = !paced && std::env::var_os(STAGE_TIMES_VAR).is_some();
     std::thread::scope(|scope| {
-        let (frames_tx, frames) = std::sync::mpsc::sync_channel(FRAME_BATCHES_IN_FLIGHT);
+        let (frames_tx, frames) = std::sync::mpsc::sync_channel(if config.ladder.summary_only {
+            FRAME_BATCHES_IN_FLIGHT_TRACKING_BOUND
+        } else {
+            FRAME_BATCHES_IN_FLIGHT
+        });
         // A progress line when a person watches stderr and the output goes elsewhere.
         let progress = std::io::stderr().is_terminal()
             && !std::io::stdout().is_terminal()
