@@ -215,7 +215,7 @@ impl Analyzer {
         self.emit_ended(sink)?;
         let tracked = match hint {
             Some(hint) => self.tracker.on_segment_with(seg, frame.ts, hint),
-            None => self.tracker.on_segment(seg, frame.ts),
+            None => self.tracker.on_segment_with(seg, frame.ts, &Hint::of(seg)),
         };
         if self.tracker.has_ended() {
             let evicted_before = self.summary.evicted;
@@ -238,7 +238,7 @@ impl Analyzer {
         if self.opts.skip_segments {
             return Ok(());
         }
-        let a = tracked.analysis;
+        let a = self.tracker.analysis();
         let mut notes: Vec<_> = a.notes.iter().collect();
         notes.extend(decoded.notes.iter().map(|n| crate::event::Note::Decode(*n)));
         let payload = (!frame.payload.is_empty()).then(|| std::mem::take(&mut frame.payload));
@@ -265,7 +265,7 @@ impl Analyzer {
             changes: a.changes.to_vec(),
             notes,
             payload,
-            tcp: a.tcp,
+            tcp: a.tcp.clone(),
         };
         if let Some(shape) = a.resolved {
             self.resolve(tracked.conn, shape);

@@ -119,14 +119,15 @@ pub struct Context {
     pub rev_base: u32,
 }
 
-/// Run Wireshark's sequence analysis of `seg`, sent by `fwd` to `rev`.
+/// Run Wireshark's sequence analysis of `seg`, sent by `fwd` to `rev`, into `out`.
 pub fn analyze(
     fwd: &mut FlowAnalysis,
     rev: &mut FlowAnalysis,
     timing: &mut SynTiming,
     seg: &Segment,
     cx: Context,
-) -> SegAnalysis {
+    out: &mut SegAnalysis,
+) {
     use AnalysisFlag::*;
     let (seq, ack, seglen) = (seg.seq, seg.ack, seg.payload_len);
     let f = seg.flags;
@@ -134,11 +135,12 @@ pub fn analyze(
     let sfr = syn || fin || rst;
     let window = u32::from(seg.window);
     let mut flags = FlagSet::default();
-    let mut out = SegAnalysis {
-        next_seq: (fwd.next_seq != 0).then(|| fwd.next_seq.wrapping_sub(cx.fwd_base)),
-        peer_ack: (rev.last_ack != 0).then(|| rev.last_ack.wrapping_sub(cx.fwd_base)),
-        ..SegAnalysis::default()
-    };
+    // The result's fields, as locals until the end, where `out` is written in one go.
+    let next_seq = (fwd.next_seq != 0).then(|| fwd.next_seq.wrapping_sub(cx.fwd_base));
+    let peer_ack = (rev.last_ack != 0).then(|| rev.last_ack.wrapping_sub(cx.fwd_base));
+    let mut dup_ack_num = None;
+    let mut ack_rtt = None;
+    let mut bytes_in_flight = None;
 
     // Window scaling, as Wireshark settles it on each SYN (verify_tcp_window_scaling).
     if syn {
@@ -221,7 +223,7 @@ pub fn analyze(
                 fwd.dup_ack_num.saturating_add(1)
             };
             flags.insert(DuplicateAck);
-            out.dup_ack_num = Some(fwd.dup_ack_num.max(0) as u32);
+            dup_ack_num = Some(fwd.dup_ack_num.max(0) as u32);
         }
     }
     // The ACK moved on: the duplicate-ACK count starts again.
@@ -342,7 +344,7 @@ pub fn analyze(
                 if u.original {
                     sample = Some(cx.ts.since(u.ts));
                 }
-                out.ack_rtt = Some(cx.ts.since(u.ts));
+                ack_rtt = Some(cx.ts.since(u.ts));
                 false
             } else if gt(ack, u.seq) && le(ack, u.next_seq) {
                 u.seq = ack;
@@ -364,7 +366,7 @@ pub fn analyze(
             _ => None,
         };
         if let Some(rtt) = ts_sample.or(sample) {
-            if rtt >= 0.0 && out.ack_rtt.is_some() {
+            if rtt >= 0.0 && ack_rtt.is_some() {
                 rev.rtt.add(rtt);
             }
         }
@@ -382,19 +384,20 @@ pub fn analyze(
         let in_flight = last.wrapping_sub(first);
         if in_flight > 0 && in_flight < 2_000_000_000 {
             let n = in_flight - u32::from(syn || fin);
-            out.bytes_in_flight = Some(n);
+            bytes_in_flight = Some(n);
             fwd.max_in_flight = fwd.max_in_flight.max(u64::from(n));
         }
     }
 
     // SACK blocks, relative to the receiver's base; D-SACK when the first block lies below
     // the cumulative ACK or inside the second block (RFC 2883).
-    out.sack = seg
+    let sack = seg
         .options
         .sack
         .iter()
         .map(|&(l, r)| (l.wrapping_sub(cx.rev_base), r.wrapping_sub(cx.rev_base)))
         .collect();
+    let mut dsack = false;
     if let Some(&(l, r)) = seg.options.sack.first() {
         let below_ack = ackf && le(r, ack);
         let inside_second = seg
@@ -402,12 +405,20 @@ pub fn analyze(
             .sack
             .get(1)
             .is_some_and(|&(l2, r2)| le(l2, l) && le(r, r2));
-        out.dsack = below_ack || inside_second;
+        dsack = below_ack || inside_second;
     }
 
     fwd.last_flags = flags;
-    out.flags = flags;
-    out
+    *out = SegAnalysis {
+        flags,
+        dup_ack_num,
+        next_seq,
+        peer_ack,
+        ack_rtt,
+        bytes_in_flight,
+        sack,
+        dsack,
+    };
 }
 
 #[cfg(test)]
@@ -464,12 +475,16 @@ mod tests {
         fn c2s(&mut self, s: Segment, dt: f64) -> SegAnalysis {
             self.t += dt;
             let cx = self.cx(self.t);
-            analyze(&mut self.c, &mut self.s, &mut self.syn, &s, cx)
+            let mut out = SegAnalysis::default();
+            analyze(&mut self.c, &mut self.s, &mut self.syn, &s, cx, &mut out);
+            out
         }
         fn s2c(&mut self, s: Segment, dt: f64) -> SegAnalysis {
             self.t += dt;
             let cx = self.cx(self.t);
-            analyze(&mut self.s, &mut self.c, &mut self.syn, &s, cx)
+            let mut out = SegAnalysis::default();
+            analyze(&mut self.s, &mut self.c, &mut self.syn, &s, cx, &mut out);
+            out
         }
     }
 
@@ -595,8 +610,23 @@ mod tests {
             rev_base: 0,
         };
         for seq in [u32::MAX - 1, u32::MAX, 0, 5, u32::MAX - 10] {
-            analyze(&mut c, &mut s, &mut syn, &seg(seq, u32::MAX, ACK, 7, 0), cx);
-            analyze(&mut s, &mut c, &mut syn, &seg(3, seq, ACK, 0, 65535), cx);
+            let mut out = SegAnalysis::default();
+            analyze(
+                &mut c,
+                &mut s,
+                &mut syn,
+                &seg(seq, u32::MAX, ACK, 7, 0),
+                cx,
+                &mut out,
+            );
+            analyze(
+                &mut s,
+                &mut c,
+                &mut syn,
+                &seg(3, seq, ACK, 0, 65535),
+                cx,
+                &mut out,
+            );
         }
     }
 }

@@ -19,7 +19,7 @@ use crate::inline::InlineVec;
 use crate::source::Timestamp;
 
 /// What the tracker concluded about one segment.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Analysis {
     pub dir: Dir,
     pub rel_seq: u32,
@@ -34,6 +34,22 @@ pub struct Analysis {
     pub resolved: Option<WaveShape>,
     /// Wireshark's sequence analysis of this segment.
     pub tcp: SegAnalysis,
+}
+
+impl Default for Analysis {
+    fn default() -> Self {
+        Analysis {
+            dir: Dir::C2S,
+            rel_seq: 0,
+            rel_ack: 0,
+            label: Label::NoFlags,
+            changes: InlineVec::new(),
+            notes: NoteSet::default(),
+            scaled_win: None,
+            resolved: None,
+            tcp: SegAnalysis::default(),
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -187,6 +203,16 @@ impl Connection {
 
     /// Process one segment: relative numbers, state transitions, label.
     pub fn on_segment(&mut self, seg: &Segment, ts: Timestamp) -> Analysis {
+        let mut out = Analysis::default();
+        self.on_segment_into(seg, ts, &mut out);
+        out
+    }
+
+    /// [`Connection::on_segment`], written into `out` (every field). The tracker keeps one
+    /// `Analysis` for this: nothing is copied, and with summaries only nothing reads it.
+    /// Built apart and returned, it was copied at once with wide loads over the narrow
+    /// stores just made, which stalled on store forwarding (bench/README.md).
+    pub fn on_segment_into(&mut self, seg: &Segment, ts: Timestamp, out: &mut Analysis) {
         let dir = self.dir_of(seg);
         let side = dir.sender();
         let before = (self.client.state, self.server.state);
@@ -488,19 +514,36 @@ impl Connection {
             fwd_base: fwd_base.unwrap_or(0),
             rev_base: rev_base.unwrap_or(0),
         };
-        let tcp = match dir {
-            Dir::C2S => {
-                analysis::analyze(&mut self.c_flow, &mut self.s_flow, &mut self.syn, seg, cx)
-            }
-            Dir::S2C => {
-                analysis::analyze(&mut self.s_flow, &mut self.c_flow, &mut self.syn, seg, cx)
-            }
-        };
+        match dir {
+            Dir::C2S => analysis::analyze(
+                &mut self.c_flow,
+                &mut self.s_flow,
+                &mut self.syn,
+                seg,
+                cx,
+                &mut out.tcp,
+            ),
+            Dir::S2C => analysis::analyze(
+                &mut self.s_flow,
+                &mut self.c_flow,
+                &mut self.syn,
+                seg,
+                cx,
+                &mut out.tcp,
+            ),
+        }
         self.zeek.on_segment(seg, dir == Dir::C2S);
 
-        let mut changes = InlineVec::new();
+        out.dir = dir;
+        out.rel_seq = rel_seq;
+        out.rel_ack = rel_ack;
+        out.label = label.unwrap_or(Label::NoFlags);
+        out.changes = InlineVec::new();
+        out.notes = notes;
+        out.scaled_win = scaled_win;
+        out.resolved = resolved;
         if self.client.state != before.0 {
-            changes.push(StateChange {
+            out.changes.push(StateChange {
                 side: Side::Client,
                 from: before.0,
                 to: self.client.state,
@@ -508,23 +551,12 @@ impl Connection {
             self.client_path.push(self.client.state);
         }
         if self.server.state != before.1 {
-            changes.push(StateChange {
+            out.changes.push(StateChange {
                 side: Side::Server,
                 from: before.1,
                 to: self.server.state,
             });
             self.server_path.push(self.server.state);
-        }
-        Analysis {
-            dir,
-            rel_seq,
-            rel_ack,
-            label: label.unwrap_or(Label::NoFlags),
-            changes,
-            notes,
-            scaled_win,
-            resolved,
-            tcp,
         }
     }
 

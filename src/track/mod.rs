@@ -103,6 +103,16 @@ pub struct Tracked {
     pub analysis: Analysis,
 }
 
+/// [`Tracked`] without the analysis, which [`Tracker::on_segment_with`] leaves in the
+/// tracker ([`Tracker::analysis`]) rather than copy it out.
+#[derive(Clone, Copy, Debug)]
+pub struct Outcome {
+    pub conn: u64,
+    pub rel_time: f64,
+    pub client_state: TcpState,
+    pub server_state: TcpState,
+}
+
 /// How long connections are kept, and how many: what keeps memory flat on any capture.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Limits {
@@ -206,6 +216,8 @@ pub struct Tracker {
     positions: Vec<usize>,
     /// Scratch space of `retire_all`: the connections out of the table, to summarise.
     retiring: VecDeque<(Activity, Box<Connection>)>,
+    /// The analysis of the last segment, written in place by [`Connection::on_segment_into`].
+    analysis: Analysis,
     /// The boxes of the last connections retired (at most `SPARE`), for new ones: the
     /// boxes' memory is what is reused, so they stay boxes.
     #[allow(clippy::vec_box)]
@@ -317,11 +329,24 @@ impl Tracker {
     }
 
     pub fn on_segment(&mut self, seg: &Segment, ts: Timestamp) -> Tracked {
-        self.on_segment_with(seg, ts, &Hint::of(seg))
+        let o = self.on_segment_with(seg, ts, &Hint::of(seg));
+        Tracked {
+            conn: o.conn,
+            rel_time: o.rel_time,
+            client_state: o.client_state,
+            server_state: o.server_state,
+            analysis: self.analysis.clone(),
+        }
     }
 
-    /// [`Tracker::on_segment`] with the segment's [`Hint`] computed beforehand.
-    pub fn on_segment_with(&mut self, seg: &Segment, ts: Timestamp, hint: &Hint) -> Tracked {
+    /// The analysis of the segment last passed to [`Tracker::on_segment_with`].
+    pub fn analysis(&self) -> &Analysis {
+        &self.analysis
+    }
+
+    /// [`Tracker::on_segment`] with the segment's [`Hint`] computed beforehand, and the
+    /// analysis left in [`Tracker::analysis`].
+    pub fn on_segment_with(&mut self, seg: &Segment, ts: Timestamp, hint: &Hint) -> Outcome {
         debug_assert_eq!(hint.key, ConnKey::of(seg), "hint of another segment");
         let (key, hash) = (hint.key, hint.hash);
         let mut found = self.conns.find(hash, &key);
@@ -339,6 +364,7 @@ impl Tracker {
             return Tracker::track(
                 self.conns.value_mut(e),
                 &mut self.activity[e],
+                &mut self.analysis,
                 seg,
                 ts,
                 reuse,
@@ -357,19 +383,21 @@ impl Tracker {
         });
         let conn = self.conns.insert_new(hash, key, conn);
         let activity = self.activity.last_mut().expect("pushed above");
-        Tracker::track(conn, activity, seg, ts, reuse)
+        Tracker::track(conn, activity, &mut self.analysis, seg, ts, reuse)
     }
 
-    /// Run `seg` through `conn`, and note in `activity` where the connection stands.
+    /// Run `seg` through `conn` (its analysis into `analysis`), and note in `activity` where
+    /// the connection stands.
     fn track(
         conn: &mut Connection,
         activity: &mut Activity,
+        analysis: &mut Analysis,
         seg: &Segment,
         ts: Timestamp,
         reuse: bool,
-    ) -> Tracked {
+    ) -> Outcome {
         let was_finished = conn.is_finished();
-        let mut analysis = conn.on_segment(seg, ts);
+        conn.on_segment_into(seg, ts, analysis);
         activity.last = conn.last;
         activity.status = if conn.is_finished() {
             if !was_finished {
@@ -388,12 +416,11 @@ impl Tracker {
                 .flags
                 .insert(crate::event::AnalysisFlag::ReusedPorts);
         }
-        Tracked {
+        Outcome {
             conn: activity.id,
             rel_time: ts.since(conn.start),
             client_state: conn.client.state,
             server_state: conn.server.state,
-            analysis,
         }
     }
 
