@@ -109,7 +109,7 @@ impl Analyzer {
 
     /// See [`Tracker::prefetch_conn`].
     #[inline]
-    pub fn prefetch_conn(&self, hint: &Hint) {
+    pub fn prefetch_conn(&self, hint: &mut Hint) {
         self.tracker.prefetch_conn(hint);
     }
 

@@ -524,22 +524,24 @@ fn analyse(
             }
         };
         let FrameBatch { items, hints } = &mut batch;
-        let hint = |i: usize| hints.get(i).and_then(Option::as_ref);
         for h in hints.iter().take(AHEAD_BUCKET).flatten() {
             analyzer.prefetch_bucket(h);
         }
         for (i, item) in items.iter_mut().enumerate() {
-            if let Some(h) = hint(i + AHEAD_BUCKET) {
+            if let Some(Some(h)) = hints.get(i + AHEAD_BUCKET) {
                 analyzer.prefetch_bucket(h);
             }
-            if let Some(h) = hint(i + AHEAD_ENTRY) {
+            if let Some(Some(h)) = hints.get(i + AHEAD_ENTRY) {
                 analyzer.prefetch_entry(h);
             }
-            if let Some(h) = hint(i + AHEAD_CONN) {
+            if let Some(Some(h)) = hints.get_mut(i + AHEAD_CONN) {
                 analyzer.prefetch_conn(h);
             }
             match item {
-                Read::Frame(frame) => analyzer.push_decoded_with(frame, hint(i), &mut sink)?,
+                Read::Frame(frame) => {
+                    let hint = hints.get(i).and_then(Option::as_ref);
+                    analyzer.push_decoded_with(frame, hint, &mut sink)?
+                }
                 Read::Filtered => analyzer.count_filtered(),
                 Read::Damaged { frame, reason } => analyzer.notice(
                     *frame,

@@ -81,6 +81,9 @@ impl ConnKey {
 pub struct Hint {
     key: ConnKey,
     hash: u64,
+    /// Where [`Tracker::prefetch_conn`] found the connection in the table (`usize::MAX`:
+    /// not looked up, or not there): the lookup itself tries it first, and checks it.
+    at: usize,
 }
 
 impl Hint {
@@ -89,6 +92,7 @@ impl Hint {
         Hint {
             key,
             hash: key.hash(),
+            at: usize::MAX,
         }
     }
 }
@@ -319,10 +323,12 @@ impl Tracker {
         self.conns.prefetch_entry(hint.hash);
     }
 
-    /// Third stage (say 4 segments ahead): bring the connection into the cache.
+    /// Third stage (say 4 segments ahead): bring the connection into the cache, and note in
+    /// the hint where it is, for the lookup itself.
     #[inline]
-    pub fn prefetch_conn(&self, hint: &Hint) {
+    pub fn prefetch_conn(&self, hint: &mut Hint) {
         if let Some(e) = self.conns.find(hint.hash, &hint.key) {
+            hint.at = e;
             crate::sys::prefetch(&**self.conns.value(e));
             crate::sys::prefetch(&self.activity[e]);
         }
@@ -349,7 +355,9 @@ impl Tracker {
     pub fn on_segment_with(&mut self, seg: &Segment, ts: Timestamp, hint: &Hint) -> Outcome {
         debug_assert_eq!(hint.key, ConnKey::of(seg), "hint of another segment");
         let (key, hash) = (hint.key, hint.hash);
-        let mut found = self.conns.find(hash, &key);
+        // Entries may have moved since the hint was taken (removals move the last entry):
+        // `find_at` checks the key there.
+        let mut found = self.conns.find_at(hint.at, hash, &key);
         // Only a SYN can reuse ports: other segments skip that test.
         let mut reuse = false;
         if let Some(e) = found {

@@ -114,10 +114,40 @@ impl<K: Eq, V> Table<K, V> {
             .map(bucket_entry)
     }
 
-    /// The entry of `key`, by position in [`Table::entries`].
+    /// The entry of `key`, by position in [`Table::entries`]. A plain loop: as an iterator
+    /// chain (`candidates`), the probe was a function call of its own on every lookup.
     #[inline]
     pub fn find(&self, hash: u64, key: &K) -> Option<usize> {
-        self.candidates(hash).find(|e| self.entries[*e].key == *key)
+        if self.index.is_empty() {
+            return None;
+        }
+        let tag = tag_of(hash);
+        let mask = self.mask();
+        let mut i = self.home(tag);
+        // Probing ends at an empty bucket: there is always one (at most half full).
+        loop {
+            let b = self.index[i];
+            if b == EMPTY {
+                return None;
+            }
+            if bucket_tag(b) == tag {
+                let e = bucket_entry(b);
+                if self.entries[e].key == *key {
+                    return Some(e);
+                }
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// [`Table::find`], trying position `e` first (found for `key` a moment ago, before
+    /// entries may have moved): one comparison when it still holds `key`.
+    #[inline]
+    pub fn find_at(&self, e: usize, hash: u64, key: &K) -> Option<usize> {
+        match self.entries.get(e) {
+            Some(entry) if entry.key == *key => Some(e),
+            _ => self.find(hash, key),
+        }
     }
 
     /// The value of the entry at position `e`.
@@ -377,6 +407,31 @@ mod tests {
         assert_eq!(t.index[4], EMPTY);
         assert_eq!(t.entries[bucket_entry(t.index[2])].key, 201);
         assert_eq!(t.entries[bucket_entry(t.index[3])].key, 300);
+    }
+
+    #[test]
+    fn find_at_a_stale_position_still_finds_the_key() {
+        let mut t = Table::with_capacity(4);
+        for k in [100, 500, 600] {
+            t.insert_new(chosen(&k), k, k);
+        }
+        let at = t.find(chosen(&600), &600).unwrap();
+        assert_eq!(t.find_at(at, chosen(&600), &600), Some(at));
+        // Removing the first entry moves 600 (the last) into its place.
+        t.remove(chosen(&100), &100);
+        let now = t.find(chosen(&600), &600).unwrap();
+        assert_ne!(now, at);
+        assert_eq!(t.find_at(at, chosen(&600), &600), Some(now));
+        // A position holding another key, or past the end, falls back to probing.
+        assert_eq!(
+            t.find_at(now, chosen(&500), &500),
+            t.find(chosen(&500), &500)
+        );
+        assert_eq!(
+            t.find_at(usize::MAX, chosen(&500), &500),
+            t.find(chosen(&500), &500)
+        );
+        assert_eq!(t.find_at(0, chosen(&100), &100), None);
     }
 
     #[test]
