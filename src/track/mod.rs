@@ -492,18 +492,22 @@ impl Tracker {
     /// second of capture time (and not more often than its size in segments), reading only
     /// the table's own entries. The summaries wait for [`Tracker::take_ended`], in order of
     /// connection number.
+    #[inline]
     pub fn expire(&mut self, now: Timestamp) {
         self.since_sweep += 1;
-        let due = match self.last_sweep {
-            None => {
-                self.last_sweep = Some(now);
-                false
+        match self.last_sweep {
+            None => self.last_sweep = Some(now),
+            // The count first: it is the cheaper test, and nearly always false.
+            Some(last) if self.since_sweep >= self.conns.len() / 8 && now.since(last) >= 1.0 => {
+                self.sweep(now)
             }
-            Some(last) => now.since(last) >= 1.0 && self.since_sweep >= self.conns.len() / 8,
-        };
-        if !due {
-            return;
+            Some(_) => {}
         }
+    }
+
+    /// The sweep of [`Tracker::expire`], when due.
+    #[inline(never)]
+    fn sweep(&mut self, now: Timestamp) {
         self.last_sweep = Some(now);
         self.since_sweep = 0;
         let limits = self.limits;

@@ -96,26 +96,8 @@ impl<K: Eq, V> Table<K, V> {
         (u64::from(tag) >> (32 - self.bits)) as usize
     }
 
-    /// The entries whose bucket carries the tag of `hash`, in probing order: the only ones
-    /// that can hold a key with that hash.
-    #[inline]
-    fn candidates(&self, hash: u64) -> impl Iterator<Item = usize> + '_ {
-        let tag = tag_of(hash);
-        let (start, mask) = match self.index.len() {
-            0 => (0, 0),
-            n => (self.home(tag), n - 1),
-        };
-        // Probing ends at an empty bucket (there is always one: the index is at most half
-        // full), or at once when there is no index yet.
-        (0..self.index.len())
-            .map(move |n| self.index[(start + n) & mask])
-            .take_while(|b| *b != EMPTY)
-            .filter(move |b| bucket_tag(*b) == tag)
-            .map(bucket_entry)
-    }
-
     /// The entry of `key`, by position in [`Table::entries`]. A plain loop: as an iterator
-    /// chain (`candidates`), the probe was a function call of its own on every lookup.
+    /// chain, the probe was a function call of its own on every lookup.
     #[inline]
     pub fn find(&self, hash: u64, key: &K) -> Option<usize> {
         if self.index.is_empty() {
@@ -282,8 +264,22 @@ impl<K: Eq, V> Table<K, V> {
     /// into the cache (without reading them: they are the ones missing).
     #[inline]
     pub fn prefetch_entry(&self, hash: u64) {
-        if let Some(e) = self.candidates(hash).next() {
-            crate::sys::prefetch(&self.entries[e]);
+        if self.index.is_empty() {
+            return;
+        }
+        let tag = tag_of(hash);
+        let mask = self.mask();
+        let mut i = self.home(tag);
+        loop {
+            let b = self.index[i];
+            if b == EMPTY {
+                return;
+            }
+            if bucket_tag(b) == tag {
+                crate::sys::prefetch(&self.entries[bucket_entry(b)]);
+                return;
+            }
+            i = (i + 1) & mask;
         }
     }
 }
