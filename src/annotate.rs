@@ -43,6 +43,26 @@ pub struct DecodedFrame {
 }
 
 impl DecodedFrame {
+    /// [`DecodedFrame::decode`] into this frame, in place: a frame is about 300 bytes, and
+    /// built apart it was copied into its batch once more (the payload's buffer is kept).
+    pub fn decode_into(&mut self, frame: &Frame<'_>, payload_preview: usize) {
+        self.number = frame.number;
+        self.ts = frame.ts;
+        self.payload.clear();
+        match decode::decode_frame(frame.linktype, frame.data, frame.orig_len) {
+            Ok(d) => {
+                let n = d.payload.len().min(payload_preview);
+                self.payload.extend_from_slice(&d.payload[..n]);
+                self.decoded = Ok(decode::Decoded {
+                    segment: d.segment,
+                    payload: &[],
+                    notes: d.notes,
+                });
+            }
+            Err(skip) => self.decoded = Err(skip),
+        }
+    }
+
     /// Decode `frame`, keeping up to `payload_preview` payload bytes.
     pub fn decode(frame: &Frame<'_>, payload_preview: usize) -> DecodedFrame {
         let mut payload = Vec::new();

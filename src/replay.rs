@@ -327,9 +327,7 @@ fn read(
         // Each arm pushes its own item: a frame is about 300 bytes, and going through a
         // temporary would copy it once more.
         match source.next_frame() {
-            Ok(Next::Frame(frame)) => {
-                batch.push(Read::Frame(DecodedFrame::decode(&frame, payload_preview)))
-            }
+            Ok(Next::Frame(frame)) => batch.push_frame(&frame, payload_preview),
             Ok(Next::Filtered) => batch.push(Read::Filtered),
             Ok(Next::End) => break,
             Err(Error::Read { frame, reason, .. }) => {
@@ -371,22 +369,48 @@ impl<T> Batch for Vec<T> {
 
 /// Frames from the reading thread, each with its segment's [`Hint`] (made there, off the
 /// tracking thread), for the lookups ahead of time.
+///
+/// The first `len` items are the batch; the items after them are those of an earlier use of
+/// the batch, kept so that frames are decoded into them in place
+/// ([`DecodedFrame::decode_into`]) rather than built apart and moved in.
 struct FrameBatch {
     items: Vec<Read>,
+    len: usize,
     hints: Vec<Option<Hint>>,
 }
 
 impl FrameBatch {
-    fn push(&mut self, item: Read) {
-        self.hints.push(match &item {
+    /// Decode `frame` into the next item.
+    fn push_frame(&mut self, frame: &crate::source::Frame<'_>, payload_preview: usize) {
+        if let Some(Read::Frame(slot)) = self.items.get_mut(self.len) {
+            slot.decode_into(frame, payload_preview);
+            self.len += 1;
+        } else {
+            self.put(Read::Frame(DecodedFrame::decode(frame, payload_preview)));
+        }
+        self.hints.push(match &self.items[self.len - 1] {
             Read::Frame(frame) => Analyzer::hint(frame),
             _ => None,
         });
-        self.items.push(item);
+    }
+
+    /// Add an item other than a decoded frame.
+    fn push(&mut self, item: Read) {
+        self.put(item);
+        self.hints.push(None);
+    }
+
+    /// `item` as the next item (replacing a kept one, if any).
+    fn put(&mut self, item: Read) {
+        match self.items.get_mut(self.len) {
+            Some(slot) => *slot = item,
+            None => self.items.push(item),
+        }
+        self.len += 1;
     }
 
     fn len(&self) -> usize {
-        self.items.len()
+        self.len
     }
 }
 
@@ -394,11 +418,12 @@ impl Batch for FrameBatch {
     fn with_capacity(n: usize) -> Self {
         FrameBatch {
             items: Vec::with_capacity(n),
+            len: 0,
             hints: Vec::with_capacity(n),
         }
     }
     fn clear(&mut self) {
-        self.items.clear();
+        self.len = 0;
         self.hints.clear();
     }
 }
@@ -523,7 +548,8 @@ fn analyse(
                 }
             }
         };
-        let FrameBatch { items, hints } = &mut batch;
+        let FrameBatch { items, len, hints } = &mut batch;
+        let items = &mut items[..*len];
         for h in hints.iter().take(AHEAD_BUCKET).flatten() {
             analyzer.prefetch_bucket(h);
         }
