@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A/B timing of two tcpscope builds on the same command line, in turns (A, B, A, B, ...), so
 # that a machine whose speed drifts (a shared VM) treats both alike. Prints each build's wall
-# times sorted, its median, and its median user+system CPU time.
+# times sorted, its median, and its median user+system CPU time; for a threaded replay also
+# the median CPU time of each stage (TCPSCOPE_STAGE_TIMES, see bench/README.md).
 #
 #   bench/ab.sh OLD_BINARY NEW_BINARY [TCPSCOPE ARGS...]
 #   RUNS=7 bench/ab.sh /tmp/tcpscope.before target/release/tcpscope replay c1000000.pcap --summary-only
@@ -23,12 +24,16 @@ for _ in $(seq "$RUNS"); do
     for side in a b; do
         bin=$a
         [ "$side" = b ] && bin=$b
-        /usr/bin/time -o "$tmp/t" -f "%e %U %S" "$bin" "$@" > /dev/null 2> "$tmp/err" || {
+        TCPSCOPE_STAGE_TIMES=1 /usr/bin/time -o "$tmp/t" -f "%e %U %S" "$bin" "$@" \
+            > /dev/null 2> "$tmp/err" || {
             echo "$bin failed:" >&2
             cat "$tmp/err" >&2
             exit 1
         }
         cat "$tmp/t" >> "$tmp/$side"
+        # "tcpscope: stage tracking: CPU 1.234 s, ..." -> "tracking 1.234"
+        sed -n 's/^tcpscope: stage \([a-z ]*\): CPU \([0-9.]*\) s.*/\1|\2/p' "$tmp/err" \
+            >> "$tmp/$side.stages"
     done
 done
 mid=$(( (RUNS + 1) / 2 ))
@@ -39,4 +44,10 @@ for side in a b; do
     wall=$(cut -d' ' -f1 "$tmp/$side" | sort -g | sed -n "${mid}p")
     cpu=$(awk '{ printf "%.2f\n", $2 + $3 }' "$tmp/$side" | sort -g | sed -n "${mid}p")
     echo "$bin: wall ${walls}s; median $wall s, CPU $cpu s"
+    if [ -s "$tmp/$side.stages" ]; then
+        cut -d'|' -f1 "$tmp/$side.stages" | awk '!seen[$0]++' | while read -r stage; do
+            t=$(grep "^$stage|" "$tmp/$side.stages" | cut -d'|' -f2 | sort -g | sed -n "${mid}p")
+            echo "    stage $stage: median CPU $t s"
+        done
+    fi
 done
