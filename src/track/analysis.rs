@@ -91,6 +91,11 @@ impl Default for FlowAnalysis {
 }
 
 impl FlowAnalysis {
+    /// As new, in place.
+    pub fn reset(&mut self) {
+        *self = FlowAnalysis::default();
+    }
+
     /// Give back the buffers of a finished connection (segments awaiting their ACK, sent
     /// timestamps): only late retransmissions could still use them, and those are analysed
     /// from the scalar state. Keeps memory flat while finished connections linger.

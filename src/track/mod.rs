@@ -284,7 +284,7 @@ impl Tracker {
     fn new_conn(&mut self, id: u64, seg: &Segment, ts: Timestamp) -> Box<Connection> {
         let conn = match self.spare.pop() {
             Some(mut conn) => {
-                *conn = Connection::new(id, seg, ts);
+                conn.reset(id, seg, ts);
                 conn
             }
             None => Box::new(Connection::new(id, seg, ts)),

@@ -502,3 +502,64 @@ fn annotate_labels_the_first_fin_with_its_final_shape() {
         assert_eq!(labels[3].1, wave(WaveStep::FirstFin, expected));
     }
 }
+
+/// A retired connection reset for a new one (`Connection::reset`, how the tracker reuses a
+/// connection's memory) is the connection `Connection::new` makes, whatever it went through.
+#[test]
+fn a_reset_connection_is_a_new_one() {
+    let seg = |from_client: bool, flags: u16, seq: u32, ack: u32, len: u32| {
+        let (c, s): (std::net::SocketAddr, std::net::SocketAddr) = (
+            "10.0.0.1:40000".parse().unwrap(),
+            "[2001:db8::2]:7788".parse().unwrap(),
+        );
+        let (src, dst) = if from_client { (c, s) } else { (s, c) };
+        Segment {
+            src,
+            dst,
+            seq,
+            ack,
+            flags: TcpFlags(flags),
+            window: if len == 7 { 0 } else { 512 },
+            options: TcpOptions {
+                timestamps: Some((seq, ack)),
+                window_scale: Some(7),
+                mss: Some(1460),
+                ..TcpOptions::default()
+            },
+            payload_len: len,
+            captured_payload: len,
+        }
+    };
+    let ts = |ms: i64| crate::source::Timestamp::new(ms / 1000, (ms % 1000) as u32 * 1_000_000);
+    // A SYN-ACK first, so the Zeek history starts with '^' and the roles are flipped.
+    let mut conn = Connection::new(
+        3,
+        &seg(false, SYN | ACK, SERVER_ISN, CLIENT_ISN + 1, 0),
+        ts(0),
+    );
+    let story = [
+        (true, ACK, CLIENT_ISN + 1, SERVER_ISN + 1, 0),
+        (true, ACK | PSH, CLIENT_ISN + 1, SERVER_ISN + 1, 100),
+        (true, ACK | PSH, CLIENT_ISN + 201, SERVER_ISN + 1, 100), // a gap
+        (true, ACK | PSH, CLIENT_ISN + 1, SERVER_ISN + 1, 100),   // a retransmission
+        (false, ACK, SERVER_ISN + 1, CLIENT_ISN + 101, 0),
+        (false, ACK | PSH, SERVER_ISN + 1, CLIENT_ISN + 101, 7), // zero window
+        (true, FIN | ACK, CLIENT_ISN + 301, SERVER_ISN + 8, 0),
+        (false, RST, SERVER_ISN + 8, 0, 0),
+    ];
+    for (i, &(c, flags, seq, ack, len)) in story.iter().enumerate() {
+        conn.on_segment(&seg(c, flags, seq, ack, len), ts(10 * (i as i64 + 1)));
+    }
+    conn.take_summary();
+    conn.release_buffers();
+    for first in [
+        seg(true, SYN, 77, 0, 0),
+        seg(false, SYN | ACK, 88, 78, 0),
+        seg(true, ACK, 99, 55, 10),
+    ] {
+        let mut reused = conn.clone();
+        reused.reset(9, &first, ts(500));
+        let fresh = Connection::new(9, &first, ts(500));
+        assert_eq!(format!("{reused:?}"), format!("{fresh:?}"));
+    }
+}

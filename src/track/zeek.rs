@@ -97,6 +97,42 @@ impl ZEndpoint {
         }
     }
 
+    /// [`ZEndpoint::new`], in place (the reassembly buffer kept, emptied).
+    fn reset(&mut self) {
+        let ZEndpoint {
+            state,
+            prev_state,
+            start_seq,
+            last_seq,
+            ack_seq,
+            last_syn,
+            last_fin,
+            last_rst,
+            rxmit,
+            win0,
+            gap,
+            fin_cnt,
+            fin_seq,
+            delivered,
+            blocks,
+        } = self;
+        *state = ZState::Inactive;
+        *prev_state = ZState::Inactive;
+        *start_seq = 0;
+        *last_seq = 0;
+        *ack_seq = 0;
+        *last_syn = NOWHERE;
+        *last_fin = NOWHERE;
+        *last_rst = NOWHERE;
+        *rxmit = Scaled::default();
+        *win0 = Scaled::default();
+        *gap = Scaled::default();
+        *fin_cnt = 0;
+        *fin_seq = 0;
+        *delivered = 1;
+        blocks.clear();
+    }
+
     fn set_state(&mut self, s: ZState) {
         if s != self.state {
             self.prev_state = self.state;
@@ -193,12 +229,32 @@ impl ZeekConn {
         self.resp.blocks = Vec::new();
     }
 
-    /// Start with the connection's first segment (Zeek's `WantConnection` decides the roles);
-    /// `client` is the address of the connection's client.
-    pub fn new(first: &Segment, client: SocketAddr) -> ZeekConn {
+    /// [`ZeekConn::new`], in place, field by field (a retired connection's, whose history
+    /// was taken and buffers released).
+    pub fn reset(&mut self, first: &Segment, client: SocketAddr) {
+        let flip = ZeekConn::flips(first);
+        let ZeekConn {
+            orig_is_client,
+            orig,
+            resp,
+            history,
+            seen,
+        } = self;
+        *orig_is_client = client == if flip { first.dst } else { first.src };
+        orig.reset();
+        resp.reset();
+        *history = crate::event::History::new();
+        if flip {
+            history.push('^');
+        }
+        *seen = 0;
+    }
+
+    /// Does Zeek take the first segment's receiver as the originator?
+    fn flips(first: &Segment) -> bool {
         let f = first.flags;
         let (sp, dp) = (first.src.port(), first.dst.port());
-        let flip = if f.syn() && !f.ack() {
+        if f.syn() && !f.ack() {
             false
         } else if f.syn() {
             true
@@ -206,7 +262,13 @@ impl ZeekConn {
             !LIKELY_SERVER_PORTS.contains(&dp) || sp < dp
         } else {
             false
-        };
+        }
+    }
+
+    /// Start with the connection's first segment (Zeek's `WantConnection` decides the roles);
+    /// `client` is the address of the connection's client.
+    pub fn new(first: &Segment, client: SocketAddr) -> ZeekConn {
+        let flip = ZeekConn::flips(first);
         ZeekConn {
             orig_is_client: client == if flip { first.dst } else { first.src },
             orig: ZEndpoint::new(),
