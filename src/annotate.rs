@@ -266,7 +266,7 @@ impl Analyzer {
             conn: tracked.conn,
             frame: frame.number,
             ts: frame.ts,
-            rel_time: tracked.rel_time,
+            rel_time: frame.ts.since(tracked.start),
             src: seg.src,
             dst: seg.dst,
             dir: a.dir,

@@ -112,7 +112,9 @@ pub struct Tracked {
 #[derive(Clone, Copy, Debug)]
 pub struct Outcome {
     pub conn: u64,
-    pub rel_time: f64,
+    /// The connection's first segment's time (`rel_time` is the segment's time since then;
+    /// left to the caller, which with summaries only never needs it).
+    pub start: Timestamp,
     pub client_state: TcpState,
     pub server_state: TcpState,
 }
@@ -338,7 +340,7 @@ impl Tracker {
         let o = self.on_segment_with(seg, ts, &Hint::of(seg));
         Tracked {
             conn: o.conn,
-            rel_time: o.rel_time,
+            rel_time: ts.since(o.start),
             client_state: o.client_state,
             server_state: o.server_state,
             analysis: self.analysis.clone(),
@@ -426,7 +428,7 @@ impl Tracker {
         }
         Outcome {
             conn: activity.id,
-            rel_time: ts.since(conn.start),
+            start: conn.start,
             client_state: conn.client.state,
             server_state: conn.server.state,
         }
