@@ -20,7 +20,7 @@ use crate::source::Timestamp;
 use std::net::SocketAddr;
 
 /// What the tracker concluded about one segment.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct Analysis {
     pub dir: Dir,
     pub rel_seq: u32,

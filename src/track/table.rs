@@ -96,10 +96,11 @@ impl<K: Eq, V> Table<K, V> {
         (u64::from(tag) >> (32 - self.bits)) as usize
     }
 
-    /// The entry of `key`, by position in [`Table::entries`]. A plain loop: as an iterator
-    /// chain, the probe was a function call of its own on every lookup.
+    /// The first entry, in probing order, whose bucket carries the tag of `hash` (the only
+    /// entries that can hold a key with that hash) and that `wanted` accepts. A plain loop:
+    /// as an iterator chain, the probe was a function call of its own on every lookup.
     #[inline]
-    pub fn find(&self, hash: u64, key: &K) -> Option<usize> {
+    fn probe(&self, hash: u64, mut wanted: impl FnMut(usize) -> bool) -> Option<usize> {
         if self.index.is_empty() {
             return None;
         }
@@ -112,14 +113,17 @@ impl<K: Eq, V> Table<K, V> {
             if b == EMPTY {
                 return None;
             }
-            if bucket_tag(b) == tag {
-                let e = bucket_entry(b);
-                if self.entries[e].key == *key {
-                    return Some(e);
-                }
+            if bucket_tag(b) == tag && wanted(bucket_entry(b)) {
+                return Some(bucket_entry(b));
             }
             i = (i + 1) & mask;
         }
+    }
+
+    /// The entry of `key`, by position in [`Table::entries`].
+    #[inline]
+    pub fn find(&self, hash: u64, key: &K) -> Option<usize> {
+        self.probe(hash, |e| self.entries[e].key == *key)
     }
 
     /// [`Table::find`], trying position `e` first (found for `key` a moment ago, before
@@ -264,22 +268,8 @@ impl<K: Eq, V> Table<K, V> {
     /// into the cache (without reading them: they are the ones missing).
     #[inline]
     pub fn prefetch_entry(&self, hash: u64) {
-        if self.index.is_empty() {
-            return;
-        }
-        let tag = tag_of(hash);
-        let mask = self.mask();
-        let mut i = self.home(tag);
-        loop {
-            let b = self.index[i];
-            if b == EMPTY {
-                return;
-            }
-            if bucket_tag(b) == tag {
-                crate::sys::prefetch(&self.entries[bucket_entry(b)]);
-                return;
-            }
-            i = (i + 1) & mask;
+        if let Some(e) = self.probe(hash, |_| true) {
+            crate::sys::prefetch(&self.entries[e]);
         }
     }
 }
