@@ -3,6 +3,7 @@
 //! nothing, and for per-connection ones that are nearly always short (state paths, Zeek's
 //! history), which spill to the heap only when they grow long.
 
+use std::collections::VecDeque;
 use std::fmt;
 use std::ops::Deref;
 
@@ -192,6 +193,154 @@ impl<T: Copy + Default + serde::Serialize, const N: usize> serde::Serialize for 
     }
 }
 
+/// A queue of up to `N` items in place, front first; more move to a `VecDeque` on the heap
+/// (and stay there until the queue is replaced). For per-connection queues that are nearly
+/// always short (segments awaiting their ACK, timestamps awaiting their echo): in place, they
+/// cost no allocation and share the connection's cache lines.
+#[derive(Clone)]
+pub enum SmallDeque<T: Copy + Default, const N: usize> {
+    Inline(InlineVec<T, N>),
+    Heap(VecDeque<T>),
+}
+
+impl<T: Copy + Default, const N: usize> SmallDeque<T, N> {
+    pub fn new() -> Self {
+        SmallDeque::Inline(InlineVec::new())
+    }
+
+    pub fn len(&self) -> usize {
+        match self {
+            SmallDeque::Inline(list) => usize::from(list.len),
+            SmallDeque::Heap(heap) => heap.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The items in order, as the two parts of a ring (the second empty in place).
+    pub fn as_slices(&self) -> (&[T], &[T]) {
+        match self {
+            SmallDeque::Inline(list) => (list.as_slice(), &[]),
+            SmallDeque::Heap(heap) => heap.as_slices(),
+        }
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &T> {
+        let (a, b) = self.as_slices();
+        a.iter().chain(b)
+    }
+
+    pub fn get(&self, index: usize) -> Option<&T> {
+        match self {
+            SmallDeque::Inline(list) => list.as_slice().get(index),
+            SmallDeque::Heap(heap) => heap.get(index),
+        }
+    }
+
+    /// The heap queue, moved there first if the items in place fill all `N` places.
+    fn spill(&mut self) -> Option<&mut VecDeque<T>> {
+        if let SmallDeque::Inline(list) = self {
+            if usize::from(list.len) < N {
+                return None;
+            }
+            let mut heap = VecDeque::with_capacity(2 * N.max(1));
+            heap.extend(list.as_slice());
+            *self = SmallDeque::Heap(heap);
+        }
+        match self {
+            SmallDeque::Heap(heap) => Some(heap),
+            SmallDeque::Inline(_) => None,
+        }
+    }
+
+    pub fn push_front(&mut self, item: T) {
+        match self.spill() {
+            Some(heap) => heap.push_front(item),
+            None => {
+                if let SmallDeque::Inline(list) = self {
+                    let len = usize::from(list.len);
+                    list.items.copy_within(..len, 1);
+                    list.items[0] = item;
+                    list.len += 1;
+                }
+            }
+        }
+    }
+
+    pub fn push_back(&mut self, item: T) {
+        match self.spill() {
+            Some(heap) => heap.push_back(item),
+            None => {
+                if let SmallDeque::Inline(list) = self {
+                    list.push(item);
+                }
+            }
+        }
+    }
+
+    pub fn pop_front(&mut self) -> Option<T> {
+        match self {
+            SmallDeque::Inline(list) => {
+                let first = *list.as_slice().first()?;
+                let len = usize::from(list.len);
+                list.items.copy_within(1..len, 0);
+                list.len -= 1;
+                Some(first)
+            }
+            SmallDeque::Heap(heap) => heap.pop_front(),
+        }
+    }
+
+    /// Remove the first `n` items (all of them, if there are fewer).
+    pub fn drop_front(&mut self, n: usize) {
+        match self {
+            SmallDeque::Inline(list) => {
+                let len = usize::from(list.len);
+                let n = n.min(len);
+                list.items.copy_within(n..len, 0);
+                list.len -= n as u8;
+            }
+            SmallDeque::Heap(heap) => {
+                heap.drain(..n.min(heap.len()));
+            }
+        }
+    }
+
+    /// Keep the items for which `keep` is true, in order; `keep` sees every item once, front
+    /// first (as `VecDeque::retain_mut`).
+    pub fn retain_mut(&mut self, mut keep: impl FnMut(&mut T) -> bool) {
+        match self {
+            SmallDeque::Inline(list) => {
+                let len = usize::from(list.len);
+                let mut kept = 0;
+                for i in 0..len {
+                    let mut item = list.items[i];
+                    if keep(&mut item) {
+                        list.items[kept] = item;
+                        kept += 1;
+                    }
+                }
+                list.len = kept as u8;
+            }
+            SmallDeque::Heap(heap) => heap.retain_mut(keep),
+        }
+    }
+}
+
+impl<T: Copy + Default, const N: usize> Default for SmallDeque<T, N> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T: Copy + Default + fmt::Debug, const N: usize> fmt::Debug for SmallDeque<T, N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
 /// A string of up to `N` bytes in place; longer ones move to the heap.
 #[derive(Clone)]
 pub enum SmallString<const N: usize> {
@@ -288,7 +437,8 @@ impl<const N: usize> serde::Serialize for SmallString<N> {
 
 #[cfg(test)]
 mod tests {
-    use super::{InlineVec, SmallString, SmallVec};
+    use super::{InlineVec, SmallDeque, SmallString, SmallVec};
+    use std::collections::VecDeque;
 
     #[test]
     fn small_vec_spills_to_the_heap_keeping_order() {
@@ -331,5 +481,66 @@ mod tests {
         let w: InlineVec<u32, 2> = (5..9).collect();
         assert_eq!(w, vec![5, 6]);
         assert_eq!(format!("{w:?}"), "[5, 6]");
+    }
+
+    /// Random pushes, pops and retains on a `SmallDeque` and a `VecDeque` side by side: the
+    /// same items in the same order, across spilling to the heap.
+    #[test]
+    fn small_deque_behaves_as_a_vec_deque() {
+        let mut rng = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move || {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng
+        };
+        for round in 0..200 {
+            let mut small: SmallDeque<u32, 3> = SmallDeque::new();
+            let mut model: VecDeque<u32> = VecDeque::new();
+            for step in 0..(round % 40) {
+                let value = (next() % 100) as u32;
+                match next() % 6 {
+                    0 | 1 => {
+                        small.push_front(value);
+                        model.push_front(value);
+                    }
+                    2 => {
+                        small.push_back(value);
+                        model.push_back(value);
+                    }
+                    3 => assert_eq!(small.pop_front(), model.pop_front()),
+                    4 => {
+                        let n = (value % 4) as usize;
+                        small.drop_front(n);
+                        model.drain(..n.min(model.len()));
+                    }
+                    _ => {
+                        let (mut seen_small, mut seen_model) = (vec![], vec![]);
+                        small.retain_mut(|x| {
+                            seen_small.push(*x);
+                            *x += 1;
+                            *x % 3 != 0
+                        });
+                        model.retain_mut(|x| {
+                            seen_model.push(*x);
+                            *x += 1;
+                            *x % 3 != 0
+                        });
+                        assert_eq!(seen_small, seen_model, "round {round} step {step}");
+                    }
+                }
+                assert_eq!(small.len(), model.len());
+                assert_eq!(small.is_empty(), model.is_empty());
+                assert!(small.iter().eq(model.iter()), "round {round} step {step}");
+                assert_eq!(small.get(1), model.get(1));
+                if model.len() <= 3 && matches!(small, SmallDeque::Inline(_)) {
+                    continue;
+                }
+                assert!(
+                    matches!(small, SmallDeque::Heap(_)),
+                    "more than 3 stay on the heap"
+                );
+            }
+        }
     }
 }

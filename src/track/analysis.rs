@@ -9,8 +9,8 @@
 use super::seq::SeqNum;
 use crate::decode::Segment;
 use crate::event::{AnalysisFlag, FlagSet, RttStats, SegAnalysis};
+use crate::inline::SmallDeque;
 use crate::source::Timestamp;
-use std::collections::VecDeque;
 
 /// Wireshark stops recording unacknowledged segments beyond this many per direction.
 const MAX_UNACKED: usize = 10_000;
@@ -20,9 +20,13 @@ const FAST_RETRANS_SECS: f64 = 0.020;
 const DEFAULT_OOO_SECS: f64 = 0.003;
 /// TSvals remembered per direction for timestamp RTT samples.
 const MAX_TSVALS: usize = 4096;
+/// Segments awaiting their ACK, and TSvals awaiting their echo, kept in the connection itself
+/// before they move to the heap: most connections never have more.
+const UNACKED_IN_PLACE: usize = 2;
+const TSVALS_IN_PLACE: usize = 1;
 
 /// One segment sent and not yet acknowledged.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Default)]
 struct Unacked {
     seq: u32,
     next_seq: u32,
@@ -48,14 +52,14 @@ pub struct FlowAnalysis {
     first_ack: bool,
     dup_ack_num: i32,
     last_flags: FlagSet,
-    unacked: VecDeque<Unacked>,
+    unacked: SmallDeque<Unacked, UNACKED_IN_PLACE>,
     valid_bif: bool,
     /// Our own figures, beyond Wireshark's per-frame fields.
     pub rtt: RttStats,
     pub retransmitted_bytes: u64,
     pub max_in_flight: u64,
     /// TSval → when this direction first sent it, on segments that occupy sequence space.
-    tsvals: VecDeque<(u32, Timestamp)>,
+    tsvals: SmallDeque<(u32, Timestamp), TSVALS_IN_PLACE>,
 }
 
 /// Per connection in Wireshark (`ts_mru_syn`, `ts_first_rtt`): when the latest SYN without
@@ -80,12 +84,12 @@ impl Default for FlowAnalysis {
             first_ack: true,
             dup_ack_num: 0,
             last_flags: FlagSet::default(),
-            unacked: VecDeque::new(),
+            unacked: SmallDeque::new(),
             valid_bif: true,
             rtt: RttStats::default(),
             retransmitted_bytes: 0,
             max_in_flight: 0,
-            tsvals: VecDeque::new(),
+            tsvals: SmallDeque::new(),
         }
     }
 }
@@ -100,8 +104,8 @@ impl FlowAnalysis {
     /// timestamps): only late retransmissions could still use them, and those are analysed
     /// from the scalar state. Keeps memory flat while finished connections linger.
     pub fn release_buffers(&mut self) {
-        self.unacked = VecDeque::new();
-        self.tsvals = VecDeque::new();
+        self.unacked = SmallDeque::new();
+        self.tsvals = SmallDeque::new();
     }
 }
 
@@ -362,10 +366,10 @@ pub fn analyze(
         let ts_sample = match ts_opt {
             Some((_, tsecr)) if ackf && tsecr != 0 => {
                 let pos = rev.tsvals.iter().position(|(v, _)| *v == tsecr);
-                pos.map(|p| {
-                    let sent = rev.tsvals[p].1;
-                    rev.tsvals.drain(..=p);
-                    cx.ts.since(sent)
+                pos.and_then(|p| {
+                    let (_, sent) = *rev.tsvals.get(p)?;
+                    rev.tsvals.drop_front(p + 1);
+                    Some(cx.ts.since(sent))
                 })
             }
             _ => None,
@@ -382,7 +386,7 @@ pub fn analyze(
         let base = cx.fwd_base;
         let mut first = u32::MAX;
         let mut last = 0u32;
-        for u in &fwd.unacked {
+        for u in fwd.unacked.iter() {
             first = first.min(u.seq.wrapping_sub(base));
             last = last.max(u.next_seq.wrapping_sub(base));
         }
