@@ -68,7 +68,8 @@ pub struct FlowAnalysis {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct SynTiming {
     mru_syn: Option<Timestamp>,
-    first_rtt: Option<f64>,
+    /// 0 while not known (a zero delta never counts, as in Wireshark).
+    first_rtt: f64,
 }
 
 impl Default for FlowAnalysis {
@@ -266,7 +267,11 @@ pub fn analyze(
         let since_next = cx.ts.since(fwd.next_seq_time);
         // Wireshark's threshold is the connection's first RTT (SYN to the first segment
         // with ACK and without SYN) once it has one, else 3 ms.
-        let ooo_thres = timing.first_rtt.unwrap_or(DEFAULT_OOO_SECS);
+        let ooo_thres = if timing.first_rtt != 0.0 {
+            timing.first_rtt
+        } else {
+            DEFAULT_OOO_SECS
+        };
         let occupied = seglen.wrapping_add(u32::from(syn || fin)).wrapping_add(seq);
         // Wireshark 4.0 checks for a spurious retransmission (data the receiver has
         // already acknowledged) first; a fast retransmission starts at the receiver's ACK,
@@ -325,11 +330,11 @@ pub fn analyze(
     // SYN (either way). A zero delta counts as not known yet, as Wireshark's nstime_is_zero.
     if syn && !ackf {
         timing.mru_syn = Some(cx.ts);
-    } else if ackf && !syn && timing.first_rtt.is_none() {
+    } else if ackf && !syn && timing.first_rtt == 0.0 {
         if let Some(syn_ts) = timing.mru_syn {
             let rtt = cx.ts.since(syn_ts);
             if rtt != 0.0 {
-                timing.first_rtt = Some(rtt);
+                timing.first_rtt = rtt;
             }
         }
     }

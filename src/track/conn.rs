@@ -55,14 +55,14 @@ impl Default for Analysis {
 
 #[derive(Clone, Debug)]
 pub struct Connection {
-    pub id: u64,
     pub client: Endpoint,
     pub server: Endpoint,
     pub start: Timestamp,
     pub last: Timestamp,
     pub origin: Origin,
     syn_ts: Option<Timestamp>,
-    handshake_rtt: Option<f64>,
+    /// NaN while not known (no time difference is NaN): 8 bytes, not an `Option`'s 16.
+    handshake_rtt: f64,
     first_fin: Option<Side>,
     wave_shape: WaveShape,
     wave_pending: bool,
@@ -82,23 +82,22 @@ pub struct Connection {
 
 impl Connection {
     /// Start tracking with the first segment seen; it decides who is the client.
-    pub fn new(id: u64, seg: &Segment, ts: Timestamp) -> Connection {
+    pub fn new(seg: &Segment, ts: Timestamp) -> Connection {
         let (client, server, origin, client_state, server_state) = roles(seg);
         let client_addr = client;
         let mut client = Endpoint::new(client, client_state);
         if origin == Origin::SynAckFirst {
             // The SYN-ACK acknowledges the client's ISN + 1.
-            client.isn = Some(SeqNum(seg.ack.wrapping_sub(1)));
+            client.isn.set(SeqNum(seg.ack.wrapping_sub(1)));
         }
         Connection {
-            id,
             client,
             server: Endpoint::new(server, server_state),
             start: ts,
             last: ts,
             origin,
             syn_ts: None,
-            handshake_rtt: None,
+            handshake_rtt: f64::NAN,
             first_fin: None,
             wave_shape: WaveShape::Unknown,
             wave_pending: false,
@@ -117,13 +116,12 @@ impl Connection {
     }
 
     /// This connection (a retired one, whose buffers were released) made into
-    /// `Connection::new(id, seg, ts)` in place, field by field: assigning a new connection
+    /// `Connection::new(seg, ts)` in place, field by field: assigning a new connection
     /// whole built it apart and copied its kilobyte in (≈ 4 % of tracking on a million
     /// connections). The pattern names every field, so a new one cannot be forgotten here.
-    pub fn reset(&mut self, id: u64, seg: &Segment, ts: Timestamp) {
+    pub fn reset(&mut self, seg: &Segment, ts: Timestamp) {
         let (client_addr, server_addr, new_origin, client_state, server_state) = roles(seg);
         let Connection {
-            id: conn_id,
             client,
             server,
             start,
@@ -146,17 +144,16 @@ impl Connection {
             syn,
             zeek,
         } = self;
-        *conn_id = id;
         *client = Endpoint::new(client_addr, client_state);
         if new_origin == Origin::SynAckFirst {
-            client.isn = Some(SeqNum(seg.ack.wrapping_sub(1)));
+            client.isn.set(SeqNum(seg.ack.wrapping_sub(1)));
         }
         *server = Endpoint::new(server_addr, server_state);
         *start = ts;
         *last = ts;
         *origin = new_origin;
         *syn_ts = None;
-        *handshake_rtt = None;
+        *handshake_rtt = f64::NAN;
         *first_fin = None;
         *wave_shape = WaveShape::Unknown;
         *wave_pending = false;
@@ -171,6 +168,11 @@ impl Connection {
         s_flow.reset();
         *syn = SynTiming::default();
         zeek.reset(seg, client_addr);
+    }
+
+    /// The time from the client's SYN to the ACK that completed the handshake, when known.
+    fn handshake_rtt(&self) -> Option<f64> {
+        (!self.handshake_rtt.is_nan()).then_some(self.handshake_rtt)
     }
 
     pub fn dir_of(&self, seg: &Segment) -> Dir {
@@ -200,7 +202,7 @@ impl Connection {
             return false;
         }
         let sender = self.endpoint(self.dir_of(seg).sender());
-        matches!(sender.base, Some(base) if base != seg.seq)
+        matches!(sender.base.get(), Some(base) if base != seg.seq)
     }
 
     /// (sender, receiver) for a direction.
@@ -264,17 +266,17 @@ impl Connection {
         let (s, r) = self.sides_mut(dir);
 
         // Relative numbers, exactly as Wireshark derives its bases.
-        let s_base = *s.base.get_or_insert(if syn {
+        let s_base = s.base.get_or_insert(if syn {
             seg.seq
         } else {
             seg.seq.wrapping_sub(1)
         });
         if ackf && r.base.is_none() {
-            r.base = Some(seg.ack.wrapping_sub(1));
+            r.base.set(seg.ack.wrapping_sub(1));
         }
         let rel_seq = seg.seq.wrapping_sub(s_base);
         let rel_ack = if ackf {
-            seg.ack.wrapping_sub(r.base.unwrap_or(0))
+            seg.ack.wrapping_sub(r.base.get().unwrap_or(0))
         } else {
             seg.ack
         };
@@ -285,7 +287,7 @@ impl Connection {
             s.mss = seg.options.mss.or(s.mss);
             s.window_scale = seg.options.window_scale;
         }
-        let scaled_win = match (s.isn, r.isn) {
+        let scaled_win = match (s.isn.get(), r.isn.get()) {
             _ if syn => Some(u64::from(seg.window)),
             (Some(_), Some(_)) => match (s.window_scale, r.window_scale) {
                 (Some(shift), Some(_)) => Some(u64::from(seg.window) << shift.min(14)),
@@ -311,18 +313,18 @@ impl Connection {
             notes.insert(Note::ZeroWindow);
         }
 
-        let prev_ack = s.highest_ack;
+        let prev_ack = s.highest_ack.get();
         if ackf {
-            s.highest_ack = Some(match prev_ack {
+            s.highest_ack.set(match prev_ack {
                 Some(prev) if prev >= SeqNum(seg.ack) => prev,
                 _ => SeqNum(seg.ack),
             });
         }
         let end = seq.plus(len).plus(u32::from(syn)).plus(u32::from(fin));
         let retransmitted_data =
-            len > 0 && matches!(s.next_seq, Some(next) if seq.plus(len) <= next);
-        if s.next_seq.is_none_or(|next| end > next) {
-            s.next_seq = Some(end);
+            len > 0 && matches!(s.next_seq.get(), Some(next) if seq.plus(len) <= next);
+        if s.next_seq.get().is_none_or(|next| end > next) {
+            s.next_seq.set(end);
         }
 
         let mut label = None;
@@ -343,9 +345,10 @@ impl Connection {
         } else {
             // SYN: the sender opens; a receiver in SYN_SENT sees a simultaneous open.
             if syn {
-                let retrans = s.isn == Some(seq) && if ackf { s.synack_sent } else { s.syn_sent };
+                let retrans =
+                    s.isn.get() == Some(seq) && if ackf { s.synack_sent } else { s.syn_sent };
                 if s.isn.is_none() || !retrans {
-                    s.isn = Some(seq);
+                    s.isn.set(seq);
                 }
                 if ackf {
                     s.synack_sent = true;
@@ -409,7 +412,7 @@ impl Connection {
             let mut first_fin_of_sender = false;
             if fin && s.fin_seq.is_none() {
                 first_fin_of_sender = true;
-                s.fin_seq = Some(seq.plus(len).plus(u32::from(syn)));
+                s.fin_seq.set(seq.plus(len).plus(u32::from(syn)));
                 // A FIN that does not acknowledge the peer's FIN was sent before the peer's
                 // FIN arrived: both FINs crossed (simultaneous close, RFC 9293 figure 13).
                 let crossed = r.fin_seq.is_some() && !(ackf && r.fin_acked_by(seg.ack));
@@ -432,7 +435,9 @@ impl Connection {
 
             if completed_handshake {
                 if let Some(syn_ts) = self.syn_ts {
-                    self.handshake_rtt.get_or_insert(ts.since(syn_ts));
+                    if self.handshake_rtt.is_nan() {
+                        self.handshake_rtt = ts.since(syn_ts);
+                    }
                 }
             }
 
@@ -539,8 +544,8 @@ impl Connection {
         }
 
         let (fwd_base, rev_base) = match dir {
-            Dir::C2S => (self.client.base, self.server.base),
-            Dir::S2C => (self.server.base, self.client.base),
+            Dir::C2S => (self.client.base.get(), self.server.base.get()),
+            Dir::S2C => (self.server.base.get(), self.client.base.get()),
         };
         let cx = analysis::Context {
             ts,
@@ -618,8 +623,8 @@ impl Connection {
 
     /// The summary of a connection about to be dropped: its state paths and history move
     /// into it rather than being copied.
-    pub fn take_summary(&mut self) -> ConnSummary {
-        let mut summary = self.summary();
+    pub fn take_summary(&mut self, id: u64) -> ConnSummary {
+        let mut summary = self.summary(id);
         summary.client_path = std::mem::take(&mut self.client_path);
         summary.server_path = std::mem::take(&mut self.server_path);
         summary.fidelity.history = self.zeek.take_history();
@@ -630,7 +635,7 @@ impl Connection {
         Fidelity {
             conn_state: self.zeek.conn_state(),
             history: History::new(),
-            irtt: self.handshake_rtt,
+            irtt: self.handshake_rtt(),
             rtt_c2s: self.c_flow.rtt,
             rtt_s2c: self.s_flow.rtt,
             retransmitted_bytes: PerDir {
@@ -646,9 +651,9 @@ impl Connection {
 
     /// The summary so far, without the state paths and history (those come with
     /// [`Connection::take_summary`]).
-    fn summary(&self) -> ConnSummary {
+    fn summary(&self, id: u64) -> ConnSummary {
         ConnSummary {
-            conn: self.id,
+            conn: id,
             client: self.client.addr,
             server: self.server.addr,
             start: self.start,
@@ -662,7 +667,7 @@ impl Connection {
                 c2s: self.client.bytes,
                 s2c: self.server.bytes,
             },
-            handshake_rtt: self.handshake_rtt,
+            handshake_rtt: self.handshake_rtt(),
             close: self.close_kind(),
             half_close: self.half_close,
             closed_by: self.closed_by,

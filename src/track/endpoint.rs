@@ -1,6 +1,6 @@
 //! One side of a connection: its RFC 9293 state and what it has sent.
 
-use super::seq::SeqNum;
+use super::seq::{Maybe, SeqNum};
 use serde::Serialize;
 use std::fmt;
 use std::net::SocketAddr;
@@ -95,20 +95,20 @@ pub struct Endpoint {
     pub addr: SocketAddr,
     pub state: TcpState,
     /// Wireshark's base for relative sequence numbers of this side.
-    pub base: Option<u32>,
+    pub base: Maybe<u32>,
     /// The sequence number of this side's SYN.
-    pub isn: Option<SeqNum>,
+    pub isn: Maybe<SeqNum>,
     /// One past the highest sequence number this side has sent (SYN and FIN count one).
-    pub next_seq: Option<SeqNum>,
+    pub next_seq: Maybe<SeqNum>,
     /// The sequence number this side's FIN occupies.
-    pub fin_seq: Option<SeqNum>,
+    pub fin_seq: Maybe<SeqNum>,
     /// The peer has acknowledged this side's FIN.
     pub fin_acked: bool,
     /// This side has sent a SYN without ACK / a SYN-ACK.
     pub syn_sent: bool,
     pub synack_sent: bool,
     /// The highest acknowledgment number this side has sent.
-    pub highest_ack: Option<SeqNum>,
+    pub highest_ack: Maybe<SeqNum>,
     /// Window scale announced in this side's SYN.
     pub window_scale: Option<u8>,
     pub mss: Option<u16>,
@@ -122,14 +122,14 @@ impl Endpoint {
         Endpoint {
             addr,
             state,
-            base: None,
-            isn: None,
-            next_seq: None,
-            fin_seq: None,
+            base: Maybe::none(),
+            isn: Maybe::none(),
+            next_seq: Maybe::none(),
+            fin_seq: Maybe::none(),
             fin_acked: false,
             syn_sent: false,
             synack_sent: false,
-            highest_ack: None,
+            highest_ack: Maybe::none(),
             window_scale: None,
             mss: None,
             segments: 0,
@@ -139,7 +139,7 @@ impl Endpoint {
 
     /// Does `ack` (sent by the peer) acknowledge this side's SYN?
     pub fn syn_acked_by(&self, ack: u32) -> bool {
-        match self.isn {
+        match self.isn.get() {
             Some(isn) => SeqNum(ack) > isn,
             None => true,
         }
@@ -147,6 +147,6 @@ impl Endpoint {
 
     /// Does `ack` (sent by the peer) acknowledge this side's FIN?
     pub fn fin_acked_by(&self, ack: u32) -> bool {
-        matches!(self.fin_seq, Some(fin) if SeqNum(ack) > fin)
+        matches!(self.fin_seq.get(), Some(fin) if SeqNum(ack) > fin)
     }
 }

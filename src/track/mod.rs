@@ -266,13 +266,16 @@ impl Tracker {
     fn remove(&mut self, e: usize) -> (Activity, Box<Connection>) {
         let (_, conn) = self.conns.remove_entry(e);
         let activity = self.activity.swap_remove(e);
-        debug_assert_eq!(activity.id, conn.id, "activity out of step with the table");
+        debug_assert_eq!(
+            activity.last, conn.last,
+            "activity out of step with the table"
+        );
         (activity, conn)
     }
 
-    /// Summarise a connection taken out of the table.
-    fn retire(&mut self, mut conn: Box<Connection>) {
-        self.ended.push_back(Box::new(conn.take_summary()));
+    /// Summarise connection number `id`, taken out of the table.
+    fn retire(&mut self, id: u64, mut conn: Box<Connection>) {
+        self.ended.push_back(Box::new(conn.take_summary(id)));
         if self.spare.len() < SPARE {
             conn.release_buffers();
             self.spare.push(conn);
@@ -283,13 +286,13 @@ impl Tracker {
     /// the cache when the previous new connection took its box), else a new one. A fresh
     /// allocation is cold memory, often pages the allocator had just given back to the system
     /// (`sys::release_memory_promptly`), and writing the new connection waited on it.
-    fn new_conn(&mut self, id: u64, seg: &Segment, ts: Timestamp) -> Box<Connection> {
+    fn new_conn(&mut self, seg: &Segment, ts: Timestamp) -> Box<Connection> {
         let conn = match self.spare.pop() {
             Some(mut conn) => {
-                conn.reset(id, seg, ts);
+                conn.reset(seg, ts);
                 conn
             }
-            None => Box::new(Connection::new(id, seg, ts)),
+            None => Box::new(Connection::new(seg, ts)),
         };
         if let Some(next) = self.spare.last() {
             crate::sys::prefetch(&**next);
@@ -365,8 +368,8 @@ impl Tracker {
         if let Some(e) = found {
             if seg.flags.syn() && !seg.flags.ack() && self.conns.value(e).is_reuse(seg) {
                 reuse = true;
-                let (_, old) = self.remove(e);
-                self.retire(old);
+                let (activity, old) = self.remove(e);
+                self.retire(activity.id, old);
                 found = None;
             }
         }
@@ -385,7 +388,7 @@ impl Tracker {
         }
         let id = self.next_id;
         self.next_id += 1;
-        let conn = self.new_conn(id, seg, ts);
+        let conn = self.new_conn(seg, ts);
         self.activity.push(Activity {
             last: ts,
             id,
@@ -478,11 +481,11 @@ impl Tracker {
             crate::sys::prefetch(&**conn);
         }
         let n = slots.len() as u64;
-        while let Some((_, conn)) = slots.pop_front() {
+        while let Some((activity, conn)) = slots.pop_front() {
             if let Some((_, next)) = slots.get(AHEAD - 1) {
                 crate::sys::prefetch(&**next);
             }
-            self.retire(conn);
+            self.retire(activity.id, conn);
         }
         self.retiring = slots;
         n

@@ -532,11 +532,7 @@ fn a_reset_connection_is_a_new_one() {
     };
     let ts = |ms: i64| crate::source::Timestamp::new(ms / 1000, (ms % 1000) as u32 * 1_000_000);
     // A SYN-ACK first, so the Zeek history starts with '^' and the roles are flipped.
-    let mut conn = Connection::new(
-        3,
-        &seg(false, SYN | ACK, SERVER_ISN, CLIENT_ISN + 1, 0),
-        ts(0),
-    );
+    let mut conn = Connection::new(&seg(false, SYN | ACK, SERVER_ISN, CLIENT_ISN + 1, 0), ts(0));
     let story = [
         (true, ACK, CLIENT_ISN + 1, SERVER_ISN + 1, 0),
         (true, ACK | PSH, CLIENT_ISN + 1, SERVER_ISN + 1, 100),
@@ -550,7 +546,7 @@ fn a_reset_connection_is_a_new_one() {
     for (i, &(c, flags, seq, ack, len)) in story.iter().enumerate() {
         conn.on_segment(&seg(c, flags, seq, ack, len), ts(10 * (i as i64 + 1)));
     }
-    conn.take_summary();
+    conn.take_summary(3);
     conn.release_buffers();
     for first in [
         seg(true, SYN, 77, 0, 0),
@@ -558,8 +554,18 @@ fn a_reset_connection_is_a_new_one() {
         seg(true, ACK, 99, 55, 10),
     ] {
         let mut reused = conn.clone();
-        reused.reset(9, &first, ts(500));
-        let fresh = Connection::new(9, &first, ts(500));
+        reused.reset(&first, ts(500));
+        let fresh = Connection::new(&first, ts(500));
         assert_eq!(format!("{reused:?}"), format!("{fresh:?}"));
     }
+}
+
+/// A connection must stay within 1,024 bytes. Tracking reads and prefetches the whole
+/// connection on every segment, and past a kilobyte it costs a step more: the same build with
+/// the connection padded from 888 to 1,104 bytes tracked c1000000 15 % slower (issue 7,
+/// bench/README "Ninth round").
+#[test]
+fn a_connection_fits_in_a_kilobyte() {
+    let size = std::mem::size_of::<Connection>();
+    assert!(size <= 1024, "a connection takes {size} bytes");
 }

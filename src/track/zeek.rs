@@ -72,8 +72,10 @@ struct ZEndpoint {
     fin_seq: u64,
     /// Reassembly: everything below this relative sequence number was delivered.
     delivered: u64,
-    /// Data seen above `delivered`, as [start, end) relative ranges.
-    blocks: Vec<(u64, u64)>,
+    /// Data seen above `delivered`, as [start, end) relative ranges. Boxed: rarely any (only
+    /// after a gap), and a box is a third of a `Vec` in the connection.
+    #[allow(clippy::box_collection)]
+    blocks: Option<Box<Vec<(u64, u64)>>>,
 }
 
 impl ZEndpoint {
@@ -93,7 +95,7 @@ impl ZEndpoint {
             fin_cnt: 0,
             fin_seq: 0,
             delivered: 1,
-            blocks: Vec::new(),
+            blocks: None,
         }
     }
 
@@ -130,7 +132,9 @@ impl ZEndpoint {
         *fin_cnt = 0;
         *fin_seq = 0;
         *delivered = 1;
-        blocks.clear();
+        if let Some(blocks) = blocks {
+            blocks.clear();
+        }
     }
 
     fn set_state(&mut self, s: ZState) {
@@ -174,26 +178,36 @@ impl ZEndpoint {
         if end <= self.delivered {
             return;
         }
-        if rel_seq <= self.delivered && self.blocks.is_empty() {
+        if rel_seq <= self.delivered && self.blocks().is_empty() {
             // In order, nothing waiting: the common case, without touching the list.
             self.delivered = end;
             return;
         }
-        self.blocks.push((rel_seq.max(self.delivered), end));
+        self.blocks
+            .get_or_insert_with(Box::default)
+            .push((rel_seq.max(self.delivered), end));
         self.settle();
     }
 
     /// Deliver blocks that now join the delivered prefix.
     fn settle(&mut self) {
-        self.blocks.sort_unstable();
+        let Some(blocks) = self.blocks.as_mut() else {
+            return;
+        };
+        blocks.sort_unstable();
         let mut delivered = self.delivered;
-        for &(s, e) in &self.blocks {
+        for &(s, e) in blocks.iter() {
             if s <= delivered {
                 delivered = delivered.max(e);
             }
         }
         self.delivered = delivered;
-        self.blocks.retain(|&(_, e)| e > delivered);
+        blocks.retain(|&(_, e)| e > delivered);
+    }
+
+    /// The ranges waiting above `delivered`, lowest first after [`ZEndpoint::settle`].
+    fn blocks(&self) -> &[(u64, u64)] {
+        self.blocks.as_deref().map_or(&[], Vec::as_slice)
     }
 }
 
@@ -225,8 +239,8 @@ const HIST_MULTI: u32 = 64;
 impl ZeekConn {
     /// Give back the reassembly buffers (the connection is retired).
     pub fn release_buffers(&mut self) {
-        self.orig.blocks = Vec::new();
-        self.resp.blocks = Vec::new();
+        self.orig.blocks = None;
+        self.resp.blocks = None;
     }
 
     /// [`ZeekConn::new`], in place, field by field (a retired connection's, whose history
@@ -471,7 +485,7 @@ impl ZeekConn {
         }
         let mut holes = 0;
         let mut at = ep.delivered;
-        for &(s, e) in &ep.blocks {
+        for &(s, e) in ep.blocks() {
             if s >= seq {
                 break;
             }
