@@ -11,10 +11,30 @@ const PAIRS: &str = "00010203040506070809101112131415161718192021222324252627282
 
 /// Append `n` in decimal.
 pub fn push_u64(out: &mut String, mut n: u64) {
+    let pairs = PAIRS.as_bytes();
+    // Most numbers drawn are short (counts, ports, octets, the parts of a time): those up to
+    // four digits are pushed straight from the table of pairs.
+    if n < 100 {
+        let i = 2 * n as usize;
+        if n >= 10 {
+            out.push(char::from(pairs[i]));
+        }
+        out.push(char::from(pairs[i + 1]));
+        return;
+    }
+    if n < 10_000 {
+        let (hi, lo) = (2 * (n / 100) as usize, 2 * (n % 100) as usize);
+        if n >= 1000 {
+            out.push(char::from(pairs[hi]));
+        }
+        out.push(char::from(pairs[hi + 1]));
+        out.push(char::from(pairs[lo]));
+        out.push(char::from(pairs[lo + 1]));
+        return;
+    }
     // Digits two at a time from the lowest, into a buffer; then written as one string.
     let mut buf = [0u8; 20];
     let mut at = buf.len();
-    let pairs = PAIRS.as_bytes();
     while n >= 100 {
         let pair = (n % 100) as usize;
         n /= 100;
