@@ -111,6 +111,7 @@ impl Analyzer {
 
     /// The [`Hint`] of `frame`'s segment (none if it has none), for the prefetching stages
     /// below and [`Analyzer::push_decoded_with`].
+    #[inline]
     pub fn hint(frame: &DecodedFrame) -> Option<Hint> {
         frame.decoded.as_ref().ok().map(|d| Hint::of(&d.segment))
     }

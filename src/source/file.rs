@@ -157,6 +157,7 @@ impl FileSource {
 
     /// The next frame. A read error (a corrupt or cut record) ends the file: libpcap cannot
     /// find the next record after it.
+    #[inline]
     pub fn next_frame(&mut self) -> Result<Next<'_>, Error> {
         let (capture, filter) = match &mut self.reader {
             Reader::Classic(reader) => {

@@ -87,6 +87,7 @@ pub struct Hint {
 }
 
 impl Hint {
+    #[inline]
     pub fn of(seg: &Segment) -> Hint {
         let key = ConnKey::of(seg);
         Hint {
