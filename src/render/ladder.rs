@@ -107,9 +107,15 @@ enum Paint {
 }
 
 /// Append `text`, coloured as `paint` says when colour is on.
-fn paint(out: &mut String, text: &str, paint: Paint) {
+/// Is colour on (`--color`, `NO_COLOR`, a terminal)? Asked once per block drawn.
+fn colour_on() -> bool {
+    colored::control::SHOULD_COLORIZE.should_colorize()
+}
+
+/// Append `text`, painted when `colour` is on.
+fn paint(out: &mut String, text: &str, paint: Paint, colour: bool) {
     use std::fmt::Write as _;
-    if !colored::control::SHOULD_COLORIZE.should_colorize() {
+    if !colour {
         out.push_str(text);
         return;
     }
@@ -144,9 +150,9 @@ fn title_line(t: &mut String, conn: u64, client: &SocketAddr, server: &SocketAdd
     t.push_str(lang::side(Side::Server, l));
     t.push(' ');
     push_addr(t, server);
-    if colored::control::SHOULD_COLORIZE.should_colorize() {
+    if colour_on() {
         let title = t.split_off(start);
-        paint(t, &title, Paint::Title);
+        paint(t, &title, Paint::Title, true);
     }
     t.push('\n');
 }
@@ -456,7 +462,7 @@ impl<W: Write, E: Write> LadderRenderer<W, E> {
                 Lang::En => format!("  (from frame {f})"),
                 Lang::Zh => format!("  （从第 {f} 帧起）"),
             };
-            paint(&mut t, &from, Paint::Dim);
+            paint(&mut t, &from, Paint::Dim, colour_on());
             t.push('\n');
         }
         let written = self.out.write_all(t.as_bytes());
@@ -505,20 +511,19 @@ impl<W: Write, E: Write> LadderRenderer<W, E> {
     /// of a million connections this is most of the output.
     fn summary_block(&mut self, c: &ConnSummary, with_title: bool) -> io::Result<()> {
         use lang::FidelityWord as W;
-        use std::fmt::Write as _;
         let l = self.opts.lang;
+        let colour = colour_on();
         let mut t = std::mem::take(&mut self.line);
         t.clear();
         if with_title {
             title_line(&mut t, c.conn, &c.client, &c.server, l);
         }
-        let indent_start = t.len();
-        if self.opts.interleave {
-            let _ = write!(t, "#{:<4}   ", c.conn);
+        let indent: std::borrow::Cow<str> = if self.opts.interleave {
+            format!("#{:<4}   ", c.conn).into()
         } else {
-            t.push_str("  ");
-        }
-        let indent = t[indent_start..].to_string();
+            "  ".into()
+        };
+        t.push_str(&indent);
         let (client, server) = (lang::side(Side::Client, l), lang::side(Side::Server, l));
         let (segs, bytes) = (lang::word(Word::Segments, l), lang::word(Word::Bytes, l));
         // " client→server 3 bytes, server→client 0 bytes"
@@ -535,7 +540,7 @@ impl<W: Write, E: Write> LadderRenderer<W, E> {
         };
 
         // summary: duration · handshake RTT · segments and bytes each way
-        paint(&mut t, lang::word(Word::Summary, l), Paint::Bold);
+        paint(&mut t, lang::word(Word::Summary, l), Paint::Bold, colour);
         t.push_str(": ");
         t.push_str(lang::word(Word::Duration, l));
         t.push(' ');
@@ -570,7 +575,7 @@ impl<W: Write, E: Write> LadderRenderer<W, E> {
         t.push_str(&indent);
         t.push_str(lang::word(Word::Ended, l));
         t.push_str(": ");
-        paint(&mut t, lang::close_kind(c.close, l), Paint::Bold);
+        paint(&mut t, lang::close_kind(c.close, l), Paint::Bold, colour);
         if let Some(side) = c.closed_by {
             t.push_str(" · ");
             t.push_str(lang::word(Word::FirstToClose, l));
@@ -594,7 +599,7 @@ impl<W: Write, E: Write> LadderRenderer<W, E> {
         let f = &c.fidelity;
         if !f.conn_state.is_empty() {
             t.push_str(&indent);
-            paint(&mut t, w(W::Zeek), Paint::Bold);
+            paint(&mut t, w(W::Zeek), Paint::Bold, colour);
             t.push_str(": ");
             t.push_str(w(W::ConnState));
             t.push(' ');
@@ -612,7 +617,7 @@ impl<W: Write, E: Write> LadderRenderer<W, E> {
 
         // timing: iRTT · RTT each way · retransmitted bytes · most bytes in flight
         t.push_str(&indent);
-        paint(&mut t, w(W::Timing), Paint::Bold);
+        paint(&mut t, w(W::Timing), Paint::Bold, colour);
         t.push_str(": ");
         if let Some(r) = f.irtt {
             t.push_str(w(W::Irtt));
@@ -671,7 +676,7 @@ impl<W: Write, E: Write> LadderRenderer<W, E> {
                 if j > 0 {
                     t.push_str(" → ");
                 }
-                paint(&mut t, s.name(), Paint::State(*s));
+                paint(&mut t, s.name(), Paint::State(*s), colour);
             }
             t.push('\n');
         }
