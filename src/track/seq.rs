@@ -40,29 +40,6 @@ impl fmt::Display for SeqNum {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::SeqNum;
-
-    #[test]
-    fn compares_across_wrap() {
-        let near_end = SeqNum(u32::MAX - 5);
-        let wrapped = near_end.plus(10);
-        assert_eq!(wrapped, SeqNum(4));
-        assert!(wrapped > near_end);
-        assert!(near_end < wrapped);
-        assert_eq!(wrapped.diff(near_end), 10);
-        assert_eq!(near_end.diff(wrapped), -10);
-    }
-
-    #[test]
-    fn ordinary_order() {
-        assert!(SeqNum(100) > SeqNum(99));
-        assert!(SeqNum(0) < SeqNum(1 << 30));
-        assert_eq!(SeqNum(7).cmp(&SeqNum(7)), std::cmp::Ordering::Equal);
-    }
-}
-
 /// An optional value in one byte more than the value (an `Option<u32>` takes 8 bytes, this 5):
 /// for the sequence numbers an endpoint may not have sent yet. A connection holds ten of them,
 /// and its size in cache lines is most of what tracking it costs (issue 7).
@@ -119,5 +96,49 @@ impl<T: Copy + Default + fmt::Debug> fmt::Debug for Maybe<T> {
 impl<T: Copy + Default + PartialEq> PartialEq for Maybe<T> {
     fn eq(&self, other: &Self) -> bool {
         self.get() == other.get()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Maybe, SeqNum};
+
+    #[test]
+    fn compares_across_wrap() {
+        let near_end = SeqNum(u32::MAX - 5);
+        let wrapped = near_end.plus(10);
+        assert_eq!(wrapped, SeqNum(4));
+        assert!(wrapped > near_end);
+        assert!(near_end < wrapped);
+        assert_eq!(wrapped.diff(near_end), 10);
+        assert_eq!(near_end.diff(wrapped), -10);
+    }
+
+    #[test]
+    fn ordinary_order() {
+        assert!(SeqNum(100) > SeqNum(99));
+        assert!(SeqNum(0) < SeqNum(1 << 30));
+        assert_eq!(SeqNum(7).cmp(&SeqNum(7)), std::cmp::Ordering::Equal);
+    }
+
+    #[test]
+    fn maybe_is_an_option_in_five_bytes() {
+        assert_eq!(std::mem::size_of::<Maybe<SeqNum>>(), 5);
+        let mut m: Maybe<SeqNum> = Maybe::none();
+        assert_eq!((m.get(), m.is_none(), m.is_some()), (None, true, false));
+        assert_eq!(
+            m.get_or_insert(SeqNum(0)),
+            SeqNum(0),
+            "zero is a value, not \"none\""
+        );
+        assert_eq!(
+            m.get_or_insert(SeqNum(9)),
+            SeqNum(0),
+            "the first value stays"
+        );
+        m.set(SeqNum(u32::MAX));
+        assert_eq!(m.get(), Some(SeqNum(u32::MAX)));
+        assert_eq!(format!("{m:?}"), format!("{:?}", Some(SeqNum(u32::MAX))));
+        assert_ne!(m, Maybe::none());
     }
 }
