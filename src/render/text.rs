@@ -168,16 +168,36 @@ pub fn push_fixed(out: &mut String, x: f64, decimals: u32) {
     } else {
         below + u64::from(fraction > 0.5)
     };
-    push_u64(out, n / scale);
-    if decimals > 0 {
-        out.push('.');
-        let frac = n % scale;
-        let mut pad = scale / 10;
-        while pad > 1 && frac < pad {
-            out.push('0');
-            pad /= 10;
+    // The decimals durations are drawn with (1 and 3) by constants, without a division by a
+    // scale known only at run time.
+    match decimals {
+        1 => {
+            push_u64(out, n / 10);
+            out.push('.');
+            out.push(char::from(b'0' + (n % 10) as u8));
         }
-        push_u64(out, frac);
+        3 => {
+            push_u64(out, n / 1000);
+            out.push('.');
+            let frac = (n % 1000) as usize;
+            let pairs = PAIRS.as_bytes();
+            out.push(char::from(b'0' + (frac / 100) as u8));
+            out.push(char::from(pairs[2 * (frac % 100)]));
+            out.push(char::from(pairs[2 * (frac % 100) + 1]));
+        }
+        _ => {
+            push_u64(out, n / scale);
+            if decimals > 0 {
+                out.push('.');
+                let frac = n % scale;
+                let mut pad = scale / 10;
+                while pad > 1 && frac < pad {
+                    out.push('0');
+                    pad /= 10;
+                }
+                push_u64(out, frac);
+            }
+        }
     }
 }
 
