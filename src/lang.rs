@@ -183,6 +183,17 @@ pub fn side(s: Side, lang: Lang) -> &'static str {
     }
 }
 
+/// "client→server " (with its trailing space): figures sent from `from`'s side, as summaries
+/// label them; one string, so that drawing a summary pushes it whole.
+pub fn direction(from: Side, lang: Lang) -> &'static str {
+    match (from, lang) {
+        (Side::Client, Lang::En) => "client→server ",
+        (Side::Server, Lang::En) => "server→client ",
+        (Side::Client, Lang::Zh) => "客户端→服务端 ",
+        (Side::Server, Lang::Zh) => "服务端→客户端 ",
+    }
+}
+
 pub fn origin(o: Origin, lang: Lang) -> Option<&'static str> {
     match (o, lang) {
         (Origin::Handshake, _) => None,

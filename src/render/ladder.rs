@@ -84,6 +84,8 @@ pub struct LadderRenderer<W: Write, E: Write> {
     buffered: usize,
     /// A reused buffer for building lines.
     line: String,
+    /// Spaces under "states: " on a summary's second state line.
+    states_pad: String,
 }
 
 fn state_color(s: TcpState) -> ColoredString {
@@ -127,13 +129,10 @@ fn paint(out: &mut String, text: &str, paint: Paint, colour: bool) {
     };
 }
 
-/// `sep`, then "client→server ".
-fn push_dir(t: &mut String, sep: &str, from: &str, to: &str) {
+/// `sep`, then `dir` ("client→server ", [`lang::direction`]).
+fn push_dir(t: &mut String, sep: &str, dir: &str) {
     t.push_str(sep);
-    t.push_str(from);
-    t.push('→');
-    t.push_str(to);
-    t.push(' ');
+    t.push_str(dir);
 }
 
 /// "connection 3: client 10.0.0.1:5000 → server 10.0.0.2:80", underlined, and a newline.
@@ -177,6 +176,7 @@ fn pad_right(s: &str, w: usize) -> String {
 
 impl<W: Write, E: Write> LadderRenderer<W, E> {
     pub fn new(out: W, err: E, opts: LadderOptions) -> Self {
+        let states_pad = " ".repeat(text_width(lang::word(Word::FinalStates, opts.lang)) + 2);
         let prefix = if opts.interleave { 6 } else { 0 };
         let fixed = prefix + TIME_W + 2 + STATE_W + 1 + 2 + 1 + STATE_W + 2;
         let arrow_w = opts
@@ -195,6 +195,7 @@ impl<W: Write, E: Write> LadderRenderer<W, E> {
             elided: std::collections::HashMap::new(),
             buffered: 0,
             line: String::new(),
+            states_pad,
         }
     }
 
@@ -525,14 +526,15 @@ impl<W: Write, E: Write> LadderRenderer<W, E> {
         };
         t.push_str(&indent);
         let (client, server) = (lang::side(Side::Client, l), lang::side(Side::Server, l));
+        let (to_server, to_client) = (
+            lang::direction(Side::Client, l),
+            lang::direction(Side::Server, l),
+        );
         let (segs, bytes) = (lang::word(Word::Segments, l), lang::word(Word::Bytes, l));
         // " client→server 3 bytes, server→client 0 bytes"
         let per_dir = |t: &mut String, c2s: u64, s2c: u64| {
-            for (i, (from, to, n)) in [(client, server, c2s), (server, client, s2c)]
-                .into_iter()
-                .enumerate()
-            {
-                push_dir(t, if i == 0 { " " } else { ", " }, from, to);
+            for (i, (dir, n)) in [(to_server, c2s), (to_client, s2c)].into_iter().enumerate() {
+                push_dir(t, if i == 0 { " " } else { ", " }, dir);
                 push_u64(t, n);
                 t.push(' ');
                 t.push_str(bytes);
@@ -553,14 +555,14 @@ impl<W: Write, E: Write> LadderRenderer<W, E> {
         }
         t.push_str(" ·");
         // "client→server 3 segments, 639 bytes · server→client ..."
-        for (i, (from, to, n, b)) in [
-            (client, server, c.segments.c2s, c.bytes.c2s),
-            (server, client, c.segments.s2c, c.bytes.s2c),
+        for (i, (dir, n, b)) in [
+            (to_server, c.segments.c2s, c.bytes.c2s),
+            (to_client, c.segments.s2c, c.bytes.s2c),
         ]
         .into_iter()
         .enumerate()
         {
-            push_dir(&mut t, if i == 0 { " " } else { " · " }, from, to);
+            push_dir(&mut t, if i == 0 { " " } else { " · " }, dir);
             push_u64(&mut t, n);
             t.push(' ');
             t.push_str(segs);
@@ -626,11 +628,11 @@ impl<W: Write, E: Write> LadderRenderer<W, E> {
             t.push_str(" · ");
         }
         t.push_str(w(W::Rtt));
-        for (i, (from, to, r)) in [(client, server, &f.rtt_c2s), (server, client, &f.rtt_s2c)]
+        for (i, (dir, r)) in [(to_server, &f.rtt_c2s), (to_client, &f.rtt_s2c)]
             .into_iter()
             .enumerate()
         {
-            push_dir(&mut t, if i == 0 { " " } else { ", " }, from, to);
+            push_dir(&mut t, if i == 0 { " " } else { ", " }, dir);
             match r.avg() {
                 Some(avg) => {
                     push_secs(&mut t, r.min);
@@ -666,9 +668,7 @@ impl<W: Write, E: Write> LadderRenderer<W, E> {
                 t.push_str(states);
                 t.push_str(": ");
             } else {
-                for _ in 0..text_width(states) + 2 {
-                    t.push(' ');
-                }
+                t.push_str(&self.states_pad);
             }
             t.push_str(side);
             t.push(' ');
