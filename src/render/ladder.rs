@@ -108,13 +108,12 @@ enum Paint {
     State(TcpState),
 }
 
-/// Append `text`, coloured as `paint` says when colour is on.
 /// Is colour on (`--color`, `NO_COLOR`, a terminal)? Asked once per block drawn.
 fn colour_on() -> bool {
     colored::control::SHOULD_COLORIZE.should_colorize()
 }
 
-/// Append `text`, painted when `colour` is on.
+/// Append `text`, coloured as `paint` says when `colour` is on.
 fn paint(out: &mut String, text: &str, paint: Paint, colour: bool) {
     use std::fmt::Write as _;
     if !colour {
