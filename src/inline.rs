@@ -243,12 +243,9 @@ impl<T: Copy + Default, const N: usize> SmallDeque<T, N> {
         }
     }
 
-    /// The heap queue, moved there first if the items in place fill all `N` places.
+    /// The heap queue, the items in place moved into it first (when all `N` places are full).
     fn spill(&mut self) -> Option<&mut VecDeque<T>> {
         if let SmallDeque::Inline(list) = self {
-            if usize::from(list.len) < N {
-                return None;
-            }
             let mut heap = VecDeque::with_capacity(2 * N.max(1));
             heap.extend(list.as_slice());
             *self = SmallDeque::Heap(Box::new(heap));
@@ -260,25 +257,27 @@ impl<T: Copy + Default, const N: usize> SmallDeque<T, N> {
     }
 
     pub fn push_front(&mut self, item: T) {
-        match self.spill() {
-            Some(heap) => heap.push_front(item),
-            None => {
-                if let SmallDeque::Inline(list) = self {
-                    let len = usize::from(list.len);
-                    list.items.copy_within(..len, 1);
-                    list.items[0] = item;
-                    list.len += 1;
+        match self {
+            SmallDeque::Inline(list) if usize::from(list.len) < N => {
+                let len = usize::from(list.len);
+                list.items.copy_within(..len, 1);
+                list.items[0] = item;
+                list.len += 1;
+            }
+            _ => {
+                if let Some(heap) = self.spill() {
+                    heap.push_front(item);
                 }
             }
         }
     }
 
     pub fn push_back(&mut self, item: T) {
-        match self.spill() {
-            Some(heap) => heap.push_back(item),
-            None => {
-                if let SmallDeque::Inline(list) = self {
-                    list.push(item);
+        match self {
+            SmallDeque::Inline(list) if usize::from(list.len) < N => list.push(item),
+            _ => {
+                if let Some(heap) = self.spill() {
+                    heap.push_back(item);
                 }
             }
         }
