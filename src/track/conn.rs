@@ -224,8 +224,8 @@ impl Connection {
         self.s_flow.release_buffers();
     }
 
-    /// A retired connection, summarised, whose box waits to be reused: give back every
-    /// buffer it holds, so that waiting boxes hold no more than their own kilobyte.
+    /// A retired connection, summarised, whose slot waits to be reused: give back every
+    /// buffer it holds, so that waiting slots hold no more than their own kilobyte.
     pub fn release_buffers(&mut self) {
         self.compact();
         self.zeek.release_buffers();

@@ -5,6 +5,7 @@ mod analysis;
 mod conn;
 mod endpoint;
 mod seq;
+mod slab;
 mod table;
 mod zeek;
 
@@ -15,6 +16,7 @@ pub use seq::SeqNum;
 use crate::decode::Segment;
 use crate::event::ConnSummary;
 use crate::source::Timestamp;
+use slab::{Slab, Slot};
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use table::Table;
@@ -161,11 +163,9 @@ pub struct Dropped {
 /// short capture does not pay for a large table.
 const INITIAL_TABLE: usize = 1024;
 
-/// Boxes of retired connections kept for new ones (about a kilobyte each, so at most about
-/// 4 MB). Expiry retires connections in bursts, once a second of capture time, so fewer cover
-/// only the first new connections after each (a million connections: 1024 kept were 3 %
-/// slower than 4096).
-const SPARE: usize = 4096;
+/// The most connections the slab makes room for from the start (56 MiB of address space,
+/// used only as connections come).
+const MAX_INITIAL_SLAB: usize = 1 << 16;
 
 /// Where a connection stands, for expiry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -180,7 +180,7 @@ enum Status {
 /// What expiry and eviction read of a connection, kept apart from the table (in
 /// [`Tracker::activity`], at the connection's position in the table) so that sweeping reads
 /// a dense array of 32-byte records rather than the table's entries, and a table entry (key,
-/// box and tag) fits one cache line.
+/// slot and tag) fits one cache line.
 #[derive(Clone, Copy, Debug)]
 struct Activity {
     last: Timestamp,
@@ -203,8 +203,11 @@ impl Activity {
 /// All connections of a capture.
 #[derive(Debug, Default)]
 pub struct Tracker {
-    /// Boxed: a connection is about a kilobyte, and the table moves its entries.
-    conns: Table<ConnKey, Box<Connection>>,
+    /// Where each connection is in `slab`: a connection is about a kilobyte, and the table
+    /// moves its entries.
+    conns: Table<ConnKey, Slot>,
+    /// The connections themselves, and the memory of retired ones, for new ones.
+    slab: Slab,
     /// The [`Activity`] of each connection, at its position in `conns`: pushed when a
     /// connection is inserted, and `swap_remove`d at the same position when it is removed,
     /// as the table's entries are.
@@ -222,13 +225,9 @@ pub struct Tracker {
     by_age: Vec<(Timestamp, u64, usize)>,
     positions: Vec<usize>,
     /// Scratch space of `retire_all`: the connections out of the table, to summarise.
-    retiring: VecDeque<(Activity, Box<Connection>)>,
+    retiring: VecDeque<(Activity, Slot)>,
     /// The analysis of the last segment, written in place by [`Connection::on_segment_into`].
     analysis: Analysis,
-    /// The boxes of the last connections retired (at most `SPARE`), for new ones: the
-    /// boxes' memory is what is reused, so they stay boxes.
-    #[allow(clippy::vec_box)]
-    spare: Vec<Box<Connection>>,
 }
 
 impl Tracker {
@@ -240,6 +239,9 @@ impl Tracker {
         Tracker {
             limits,
             conns: Table::with_capacity(limits.max_connections.min(INITIAL_TABLE)),
+            // Room for the cap from the start (up to a point), so that the connections never
+            // move: growing copies them all.
+            slab: Slab::with_capacity(limits.max_connections.min(MAX_INITIAL_SLAB)),
             activity: Vec::with_capacity(limits.max_connections.min(INITIAL_TABLE)),
             ..Tracker::default()
         }
@@ -264,42 +266,22 @@ impl Tracker {
 
     /// Take the connection at table position `e` out of the table (the last one moves into
     /// its place, in the table and in `activity` alike).
-    fn remove(&mut self, e: usize) -> (Activity, Box<Connection>) {
-        let (_, conn) = self.conns.remove_entry(e);
+    fn remove(&mut self, e: usize) -> (Activity, Slot) {
+        let (_, slot) = self.conns.remove_entry(e);
         let activity = self.activity.swap_remove(e);
         debug_assert_eq!(
-            activity.last, conn.last,
+            activity.last,
+            self.slab.get(slot).last,
             "activity out of step with the table"
         );
-        (activity, conn)
+        (activity, slot)
     }
 
-    /// Summarise connection number `id`, taken out of the table.
-    fn retire(&mut self, id: u64, mut conn: Box<Connection>) {
-        self.ended.push_back(Box::new(conn.take_summary(id)));
-        if self.spare.len() < SPARE {
-            conn.release_buffers();
-            self.spare.push(conn);
-        }
-    }
-
-    /// A box for a new connection: the last one retired, while there are any (fetched into
-    /// the cache two new connections before: about 1 % faster than one before, and three
-    /// before was slower), else a new one. A fresh
-    /// allocation is cold memory, often pages the allocator had just given back to the system
-    /// (`sys::release_memory_promptly`), and writing the new connection waited on it.
-    fn new_conn(&mut self, seg: &Segment, ts: Timestamp) -> Box<Connection> {
-        let conn = match self.spare.pop() {
-            Some(mut conn) => {
-                conn.reset(seg, ts);
-                conn
-            }
-            None => Box::new(Connection::new(seg, ts)),
-        };
-        if let Some(after_next) = self.spare.len().checked_sub(2).map(|i| &self.spare[i]) {
-            crate::sys::prefetch(&**after_next);
-        }
-        conn
+    /// Summarise connection number `id`, taken out of the table, and give its slot back.
+    fn retire(&mut self, id: u64, slot: Slot) {
+        self.ended
+            .push_back(Box::new(self.slab.get_mut(slot).take_summary(id)));
+        self.slab.remove(slot);
     }
 
     /// Connections numbered so far.
@@ -336,7 +318,7 @@ impl Tracker {
     pub fn prefetch_conn(&self, hint: &mut Hint) {
         if let Some(e) = self.conns.find(hint.hash, &hint.key) {
             hint.at = e;
-            crate::sys::prefetch(&**self.conns.value(e));
+            crate::sys::prefetch(self.slab.get(*self.conns.value(e)));
             crate::sys::prefetch(&self.activity[e]);
         }
     }
@@ -368,7 +350,10 @@ impl Tracker {
         // Only a SYN can reuse ports: other segments skip that test.
         let mut reuse = false;
         if let Some(e) = found {
-            if seg.flags.syn() && !seg.flags.ack() && self.conns.value(e).is_reuse(seg) {
+            if seg.flags.syn()
+                && !seg.flags.ack()
+                && self.slab.get(*self.conns.value(e)).is_reuse(seg)
+            {
                 reuse = true;
                 let (activity, old) = self.remove(e);
                 self.retire(activity.id, old);
@@ -377,7 +362,7 @@ impl Tracker {
         }
         if let Some(e) = found {
             return Tracker::track(
-                self.conns.value_mut(e),
+                self.slab.get_mut(*self.conns.value(e)),
                 &mut self.activity[e],
                 &mut self.analysis,
                 seg,
@@ -390,15 +375,22 @@ impl Tracker {
         }
         let id = self.next_id;
         self.next_id += 1;
-        let conn = self.new_conn(seg, ts);
+        let slot = self.slab.insert(seg, ts);
         self.activity.push(Activity {
             last: ts,
             id,
             status: Status::Open,
         });
-        let conn = self.conns.insert_new(hash, key, conn);
+        self.conns.insert_new(hash, key, slot);
         let activity = self.activity.last_mut().expect("pushed above");
-        Tracker::track(conn, activity, &mut self.analysis, seg, ts, reuse)
+        Tracker::track(
+            self.slab.get_mut(slot),
+            activity,
+            &mut self.analysis,
+            seg,
+            ts,
+            reuse,
+        )
     }
 
     /// Run `seg` through `conn` (its analysis into `analysis`), and note in `activity` where
@@ -479,15 +471,15 @@ impl Tracker {
         // These connections went cold (that is why they are over): each is fetched into the
         // cache a few ahead of the one being summarised, so that their misses overlap.
         const AHEAD: usize = 4;
-        for (_, conn) in slots.iter().take(AHEAD) {
-            crate::sys::prefetch(&**conn);
+        for (_, slot) in slots.iter().take(AHEAD) {
+            crate::sys::prefetch(self.slab.get(*slot));
         }
         let n = slots.len() as u64;
-        while let Some((activity, conn)) = slots.pop_front() {
+        while let Some((activity, slot)) = slots.pop_front() {
             if let Some((_, next)) = slots.get(AHEAD - 1) {
-                crate::sys::prefetch(&**next);
+                crate::sys::prefetch(self.slab.get(*next));
             }
-            self.retire(activity.id, conn);
+            self.retire(activity.id, slot);
         }
         self.retiring = slots;
         n

@@ -141,10 +141,6 @@ impl<K: Eq, V> Table<K, V> {
         &self.entries[e].value
     }
 
-    pub fn value_mut(&mut self, e: usize) -> &mut V {
-        &mut self.entries[e].value
-    }
-
     #[cfg(test)]
     pub fn get(&self, hash: u64, key: &K) -> Option<&V> {
         self.find(hash, key).map(|e| &self.entries[e].value)

@@ -327,6 +327,7 @@ fn half_close_then_close() {
         // The capture could end here: one FIN only.
         let mut copy = Tracker {
             conns: t.tracker.conns.clone(),
+            slab: t.tracker.slab.clone(),
             activity: t.tracker.activity.clone(),
             ..Tracker::default()
         };
