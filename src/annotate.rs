@@ -341,7 +341,7 @@ impl Analyzer {
         let dropped = self.tracker.dropped();
         self.summary.expired = dropped.expired;
         self.summary.evicted = dropped.evicted;
-        sink(Event::Capture(self.summary.clone()))?;
+        sink(Event::Capture(Box::new(self.summary.clone())))?;
         Ok(self.summary.clone())
     }
 

@@ -449,7 +449,7 @@ pub enum Event {
     App(Box<AppEvent>),
     Connection(Box<ConnSummary>),
     Notice(Notice),
-    Capture(CaptureSummary),
+    Capture(Box<CaptureSummary>),
 }
 
 /// One flag of Wireshark's TCP analysis (`tcp.analysis.*`), with Wireshark's definitions

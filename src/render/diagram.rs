@@ -145,7 +145,7 @@ impl Diagrams {
                 }
             }
             Event::Notice(_) => self.notices += 1,
-            Event::Capture(c) => self.capture = Some(c.clone()),
+            Event::Capture(c) => self.capture = Some((**c).clone()),
         }
     }
 
