@@ -67,6 +67,10 @@ pub struct Connection {
     wave_shape: WaveShape,
     wave_pending: bool,
     closed_by: Option<Side>,
+    /// The client is the first endpoint of the connection's key (the lower address and
+    /// port), so that a segment's direction follows from the key's order
+    /// ([`Connection::dir_from`]).
+    client_first: bool,
     rst: bool,
     refused: bool,
     server_sent: bool,
@@ -102,6 +106,7 @@ impl Connection {
             wave_shape: WaveShape::Unknown,
             wave_pending: false,
             closed_by: None,
+            client_first: is_first(client_addr, server),
             rst: false,
             refused: false,
             server_sent: false,
@@ -133,6 +138,7 @@ impl Connection {
             wave_shape,
             wave_pending,
             closed_by,
+            client_first,
             rst,
             refused,
             server_sent,
@@ -158,6 +164,7 @@ impl Connection {
         *wave_shape = WaveShape::Unknown;
         *wave_pending = false;
         *closed_by = None;
+        *client_first = is_first(client_addr, server_addr);
         *rst = false;
         *refused = false;
         *server_sent = false;
@@ -173,6 +180,16 @@ impl Connection {
     /// The time from the client's SYN to the ACK that completed the handshake, when known.
     fn handshake_rtt(&self) -> Option<f64> {
         (!self.handshake_rtt.is_nan()).then_some(self.handshake_rtt)
+    }
+
+    /// The direction of a segment whose source is the first endpoint of the connection's key
+    /// (`src_first`) or not: the same as [`Connection::dir_of`], without comparing addresses.
+    pub fn dir_from(&self, src_first: bool) -> Dir {
+        if src_first == self.client_first {
+            Dir::C2S
+        } else {
+            Dir::S2C
+        }
     }
 
     pub fn dir_of(&self, seg: &Segment) -> Dir {
@@ -239,7 +256,7 @@ impl Connection {
     /// Process one segment: relative numbers, state transitions, label.
     pub fn on_segment(&mut self, seg: &Segment, ts: Timestamp) -> Analysis {
         let mut out = Analysis::default();
-        self.on_segment_into(seg, ts, &mut out);
+        self.on_segment_into(seg, self.dir_of(seg), ts, &mut out);
         out
     }
 
@@ -247,8 +264,8 @@ impl Connection {
     /// `Analysis` for this: nothing is copied, and with summaries only nothing reads it.
     /// Built apart and returned, it was copied at once with wide loads over the narrow
     /// stores just made, which stalled on store forwarding (bench/README.md).
-    pub fn on_segment_into(&mut self, seg: &Segment, ts: Timestamp, out: &mut Analysis) {
-        let dir = self.dir_of(seg);
+    /// `dir` is the segment's direction ([`Connection::dir_of`], or from the key's order).
+    pub fn on_segment_into(&mut self, seg: &Segment, dir: Dir, ts: Timestamp, out: &mut Analysis) {
         let side = dir.sender();
         let before = (self.client.state, self.server.state);
         let first_segment = self.client.segments + self.server.segments == 0;
@@ -679,6 +696,11 @@ impl Connection {
             fidelity: self.fidelity(),
         }
     }
+}
+
+/// Is `client` the first endpoint of the connection's key, which puts the lower first?
+fn is_first(client: SocketAddr, server: SocketAddr) -> bool {
+    super::KeyAddr::of(&client) <= super::KeyAddr::of(&server)
 }
 
 /// Who is the client and who the server of a connection whose first segment is `seg`, how it

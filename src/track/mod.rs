@@ -61,11 +61,16 @@ pub struct ConnKey(KeyAddr, KeyAddr);
 
 impl ConnKey {
     pub fn of(seg: &Segment) -> ConnKey {
+        ConnKey::ordered(seg).0
+    }
+
+    /// The key, and whether the segment's source is the key's first endpoint (the lower).
+    fn ordered(seg: &Segment) -> (ConnKey, bool) {
         let (src, dst) = (KeyAddr::of(&seg.src), KeyAddr::of(&seg.dst));
         if src <= dst {
-            ConnKey(src, dst)
+            (ConnKey(src, dst), true)
         } else {
-            ConnKey(dst, src)
+            (ConnKey(dst, src), false)
         }
     }
 
@@ -86,16 +91,20 @@ pub struct Hint {
     /// Where [`Tracker::prefetch_conn`] found the connection in the table (`usize::MAX`:
     /// not looked up, or not there): the lookup itself tries it first, and checks it.
     at: usize,
+    /// The segment comes from the key's first endpoint: with the connection's own
+    /// orientation, its direction, without comparing addresses ([`Connection::dir_from`]).
+    src_first: bool,
 }
 
 impl Hint {
     #[inline]
     pub fn of(seg: &Segment) -> Hint {
-        let key = ConnKey::of(seg);
+        let (key, src_first) = ConnKey::ordered(seg);
         Hint {
             key,
             hash: key.hash(),
             at: usize::MAX,
+            src_first,
         }
     }
 }
@@ -366,6 +375,7 @@ impl Tracker {
                 &mut self.activity[e],
                 &mut self.analysis,
                 seg,
+                hint.src_first,
                 ts,
                 reuse,
             );
@@ -388,6 +398,7 @@ impl Tracker {
             activity,
             &mut self.analysis,
             seg,
+            hint.src_first,
             ts,
             reuse,
         )
@@ -395,16 +406,20 @@ impl Tracker {
 
     /// Run `seg` through `conn` (its analysis into `analysis`), and note in `activity` where
     /// the connection stands.
+    #[allow(clippy::too_many_arguments)]
     fn track(
         conn: &mut Connection,
         activity: &mut Activity,
         analysis: &mut Analysis,
         seg: &Segment,
+        src_first: bool,
         ts: Timestamp,
         reuse: bool,
     ) -> Outcome {
         let was_finished = conn.is_finished();
-        conn.on_segment_into(seg, ts, analysis);
+        let dir = conn.dir_from(src_first);
+        debug_assert_eq!(dir, conn.dir_of(seg), "direction by key order");
+        conn.on_segment_into(seg, dir, ts, analysis);
         activity.last = conn.last;
         activity.status = if conn.is_finished() {
             if !was_finished {
