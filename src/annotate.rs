@@ -49,18 +49,14 @@ impl DecodedFrame {
         self.number = frame.number;
         self.ts = frame.ts;
         self.payload.clear();
-        match decode::decode_frame(frame.linktype, frame.data, frame.orig_len) {
-            Ok(d) => {
-                let n = d.payload.len().min(payload_preview);
-                self.payload.extend_from_slice(&d.payload[..n]);
-                self.decoded = Ok(decode::Decoded {
-                    segment: d.segment,
-                    payload: &[],
-                    notes: d.notes,
-                });
-            }
-            Err(skip) => self.decoded = Err(skip),
-        }
+        let payload = decode::decode_frame_into(
+            frame.linktype,
+            frame.data,
+            frame.orig_len,
+            &mut self.decoded,
+        );
+        let n = payload.len().min(payload_preview);
+        self.payload.extend_from_slice(&payload[..n]);
     }
 
     /// Decode `frame`, keeping up to `payload_preview` payload bytes.

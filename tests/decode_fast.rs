@@ -12,7 +12,10 @@ use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
-use tcpscope::decode::{decode_frame, decode_frame_fast, decode_frame_slow, Linktype, TcpFlags};
+use tcpscope::decode::{
+    decode_frame, decode_frame_fast, decode_frame_into, decode_frame_slow, Decoded, Linktype, Skip,
+    TcpFlags,
+};
 use tcpscope::source::file::{FileSource, Next};
 
 /// One frame, owned.
@@ -23,17 +26,43 @@ struct Frame {
     orig_len: u32,
 }
 
-/// Both paths on one frame must agree; on a mismatch, say which frame and how.
+thread_local! {
+    /// The slot `decode_frame_into` decodes into, kept from one frame to the next as the
+    /// replay's batches keep theirs: every frame is decoded over what the one before left.
+    static SLOT: std::cell::RefCell<Result<Decoded<'static>, Skip>> =
+        const { std::cell::RefCell::new(Err(Skip::Fragment)) };
+}
+
+/// Both paths on one frame must agree, and decoding in place must give the same answer;
+/// on a mismatch, say which frame and how.
 fn same(linktype: Linktype, data: &[u8], orig_len: u32) -> Result<(), String> {
     let fast = decode_frame(linktype, data, orig_len);
     let slow = decode_frame_slow(linktype, data, orig_len);
-    if fast == slow {
-        Ok(())
-    } else {
-        Err(format!(
+    if fast != slow {
+        return Err(format!(
             "{linktype}, orig_len {orig_len}, bytes {data:02x?}\n fast: {fast:?}\n slow: {slow:?}"
-        ))
+        ));
     }
+    SLOT.with_borrow_mut(|slot| {
+        let payload = decode_frame_into(linktype, data, orig_len, slot);
+        let (want, want_payload) = match slow {
+            Ok(d) => (
+                Ok(Decoded {
+                    payload: &[],
+                    ..d
+                }),
+                d.payload,
+            ),
+            Err(skip) => (Err(skip), &[][..]),
+        };
+        if *slot == want && payload == want_payload {
+            Ok(())
+        } else {
+            Err(format!(
+                "{linktype}, orig_len {orig_len}, bytes {data:02x?}\n in place: {slot:?}, payload {payload:02x?}\n full: {want:?}, payload {want_payload:02x?}"
+            ))
+        }
+    })
 }
 
 /// Capture files under `dir`, keyed by name and size so the copies in tests/data/corpus and

@@ -56,6 +56,37 @@ pub(super) fn decode(linktype: Linktype, frame: &[u8], orig_len: u32) -> Result<
     }
 }
 
+/// [`decode`] into `out` (see [`super::decode_frame_into`]); the payload is returned.
+#[inline]
+pub(super) fn decode_into<'f>(
+    linktype: Linktype,
+    frame: &'f [u8],
+    orig_len: u32,
+    out: &mut Result<Decoded<'static>, Skip>,
+) -> &'f [u8] {
+    match headers(linktype, frame, orig_len) {
+        Some(Ok(h)) => build_into(h, out),
+        Some(Err(skip)) => {
+            *out = Err(skip);
+            &[]
+        }
+        None => match super::decode_frame_slow(linktype, frame, orig_len) {
+            Ok(d) => {
+                *out = Ok(Decoded {
+                    segment: d.segment,
+                    payload: &[],
+                    notes: d.notes,
+                });
+                d.payload
+            }
+            Err(skip) => {
+                *out = Err(skip);
+                &[]
+            }
+        },
+    }
+}
+
 /// The fast path alone: `None` when the frame is not one of the shapes it reads.
 pub(super) fn decode_only(
     linktype: Linktype,
@@ -302,6 +333,87 @@ fn build(headers: Headers<'_>) -> Decoded<'_> {
         },
         payload: payload.get(..payload_len as usize).unwrap_or(payload),
         notes,
+    }
+}
+
+/// [`build`] into `out`, field by field where it already holds a segment (nearly always:
+/// the reading thread decodes into the frames of a batch it reuses); the payload is returned.
+#[inline]
+fn build_into<'f>(headers: Headers<'f>, out: &mut Result<Decoded<'static>, Skip>) -> &'f [u8] {
+    let Ok(d) = out else {
+        let Decoded {
+            segment,
+            payload,
+            notes,
+        } = build(headers);
+        *out = Ok(Decoded {
+            segment,
+            payload: &[],
+            notes,
+        });
+        return payload;
+    };
+    let Headers {
+        src,
+        dst,
+        fixed: h,
+        option_area,
+        payload,
+        payload_len,
+        snap_note,
+        ip_note,
+    } = headers;
+    // Every field named, so that one added later cannot be left from the frame before.
+    let Decoded {
+        segment:
+            Segment {
+                src: s_src,
+                dst: s_dst,
+                seq,
+                ack,
+                flags,
+                window,
+                options,
+                payload_len: s_payload_len,
+                captured_payload,
+            },
+        payload: _,
+        notes,
+    } = d;
+    options_into(option_area, options);
+    // As in `build`: the snapshot length, then IP, then TCP.
+    *notes = DecodeNotes::new();
+    for note in [snap_note, ip_note].into_iter().flatten() {
+        notes.push(note);
+    }
+    if options.malformed {
+        notes.push(DecodeNote::OptionsMalformed);
+    }
+    *s_src = src;
+    *s_dst = dst;
+    *seq = u32::from_be_bytes([h[4], h[5], h[6], h[7]]);
+    *ack = u32::from_be_bytes([h[8], h[9], h[10], h[11]]);
+    *flags = TcpFlags(u16::from(h[13]) | (u16::from(h[12] & 1) << 8));
+    *window = u16::from_be_bytes([h[14], h[15]]);
+    *s_payload_len = payload_len;
+    *captured_payload = payload.len().min(payload_len as usize) as u32;
+    // The slot's payload is always empty (it outlives the frame); the frame's is returned.
+    payload.get(..payload_len as usize).unwrap_or(payload)
+}
+
+/// [`options`] into `out`.
+#[inline]
+fn options_into(area: &[u8], out: &mut TcpOptions) {
+    match *area {
+        [] => *out = TcpOptions::default(),
+        [1, 1, 8, 10, v0, v1, v2, v3, e0, e1, e2, e3] => {
+            *out = TcpOptions::default();
+            out.timestamps = Some((
+                u32::from_be_bytes([v0, v1, v2, v3]),
+                u32::from_be_bytes([e0, e1, e2, e3]),
+            ));
+        }
+        _ => *out = tcp::parse_options(area),
     }
 }
 

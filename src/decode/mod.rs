@@ -140,6 +140,20 @@ pub fn decode_frame(linktype: Linktype, bytes: &[u8], orig_len: u32) -> Result<D
     fast::decode(linktype, bytes, orig_len)
 }
 
+/// [`decode_frame`] into `out`, in place, the payload left out (`Decoded::payload` empty, so
+/// that it can outlive the frame) and returned: the same answer, without building a
+/// 256-byte `Decoded` apart and copying it in (for the replay's reading thread, which decodes
+/// into the frames of a batch it reuses).
+#[inline]
+pub fn decode_frame_into<'f>(
+    linktype: Linktype,
+    bytes: &'f [u8],
+    orig_len: u32,
+    out: &mut Result<Decoded<'static>, Skip>,
+) -> &'f [u8] {
+    fast::decode_into(linktype, bytes, orig_len, out)
+}
+
 /// The fast path alone: `None` when the frame is not one of the common shapes it reads.
 /// For tests that check it agrees with [`decode_frame_slow`] and is taken where it should be.
 #[doc(hidden)]
