@@ -297,41 +297,24 @@ fn bounded<A>(
 /// The segment of checked headers, as `tcp::parse` builds it.
 #[inline]
 fn build(headers: Headers<'_>) -> Decoded<'_> {
-    let Headers {
-        src,
-        dst,
-        fixed: h,
-        option_area,
-        payload,
-        payload_len,
-        snap_note,
-        ip_note,
-    } = headers;
-    let options = options(option_area);
-    // In `decode_frame`'s order: the snapshot length, then IP, then TCP. (Everything is
-    // built first and the result written once, in the caller's return slot: copying a
-    // finished 256-byte `Decoded` costs more than the parsing.)
-    let mut notes = DecodeNotes::new();
-    for note in [snap_note, ip_note].into_iter().flatten() {
-        notes.push(note);
-    }
-    if options.malformed {
-        notes.push(DecodeNote::OptionsMalformed);
-    }
+    let options = options(headers.option_area);
+    // (Everything is built first and the result written once, in the caller's return slot:
+    // copying a finished 256-byte `Decoded` costs more than the parsing.)
+    let notes = notes(&headers, &options);
+    let h = headers.fixed;
     Decoded {
         segment: Segment {
-            src,
-            dst,
+            src: headers.src,
+            dst: headers.dst,
             seq: u32::from_be_bytes([h[4], h[5], h[6], h[7]]),
             ack: u32::from_be_bytes([h[8], h[9], h[10], h[11]]),
-            // NS is the lowest bit of the data-offset byte.
-            flags: TcpFlags(u16::from(h[13]) | (u16::from(h[12] & 1) << 8)),
+            flags: flags(h),
             window: u16::from_be_bytes([h[14], h[15]]),
             options,
-            payload_len,
-            captured_payload: payload.len().min(payload_len as usize) as u32,
+            payload_len: headers.payload_len,
+            captured_payload: captured(&headers),
         },
-        payload: payload.get(..payload_len as usize).unwrap_or(payload),
+        payload: payload(&headers),
         notes,
     }
 }
@@ -353,52 +336,67 @@ fn build_into<'f>(headers: Headers<'f>, out: &mut Result<Decoded<'static>, Skip>
         });
         return payload;
     };
-    let Headers {
-        src,
-        dst,
-        fixed: h,
-        option_area,
-        payload,
-        payload_len,
-        snap_note,
-        ip_note,
-    } = headers;
     // Every field named, so that one added later cannot be left from the frame before.
     let Decoded {
         segment:
             Segment {
-                src: s_src,
-                dst: s_dst,
+                src,
+                dst,
                 seq,
                 ack,
-                flags,
+                flags: seg_flags,
                 window,
                 options,
-                payload_len: s_payload_len,
+                payload_len,
                 captured_payload,
             },
         payload: _,
-        notes,
+        notes: seg_notes,
     } = d;
-    options_into(option_area, options);
-    // As in `build`: the snapshot length, then IP, then TCP.
-    *notes = DecodeNotes::new();
-    for note in [snap_note, ip_note].into_iter().flatten() {
+    options_into(headers.option_area, options);
+    *seg_notes = notes(&headers, options);
+    let h = headers.fixed;
+    *src = headers.src;
+    *dst = headers.dst;
+    *seq = u32::from_be_bytes([h[4], h[5], h[6], h[7]]);
+    *ack = u32::from_be_bytes([h[8], h[9], h[10], h[11]]);
+    *seg_flags = flags(h);
+    *window = u16::from_be_bytes([h[14], h[15]]);
+    *payload_len = headers.payload_len;
+    *captured_payload = captured(&headers);
+    // The slot's payload stays empty (it outlives the frame); the frame's is returned.
+    payload(&headers)
+}
+
+/// The notes, in `decode_frame`'s order: the snapshot length, then IP, then TCP.
+#[inline]
+fn notes(headers: &Headers<'_>, options: &TcpOptions) -> DecodeNotes {
+    let mut notes = DecodeNotes::new();
+    for note in [headers.snap_note, headers.ip_note].into_iter().flatten() {
         notes.push(note);
     }
     if options.malformed {
         notes.push(DecodeNote::OptionsMalformed);
     }
-    *s_src = src;
-    *s_dst = dst;
-    *seq = u32::from_be_bytes([h[4], h[5], h[6], h[7]]);
-    *ack = u32::from_be_bytes([h[8], h[9], h[10], h[11]]);
-    *flags = TcpFlags(u16::from(h[13]) | (u16::from(h[12] & 1) << 8));
-    *window = u16::from_be_bytes([h[14], h[15]]);
-    *s_payload_len = payload_len;
-    *captured_payload = payload.len().min(payload_len as usize) as u32;
-    // The slot's payload is always empty (it outlives the frame); the frame's is returned.
-    payload.get(..payload_len as usize).unwrap_or(payload)
+    notes
+}
+
+/// The flags; NS is the lowest bit of the data-offset byte.
+#[inline]
+fn flags(h: &[u8; 20]) -> TcpFlags {
+    TcpFlags(u16::from(h[13]) | (u16::from(h[12] & 1) << 8))
+}
+
+/// The payload, bounded by the length the IP header claims.
+#[inline]
+fn payload<'a>(headers: &Headers<'a>) -> &'a [u8] {
+    let p = headers.payload;
+    p.get(..headers.payload_len as usize).unwrap_or(p)
+}
+
+#[inline]
+fn captured(headers: &Headers<'_>) -> u32 {
+    headers.payload.len().min(headers.payload_len as usize) as u32
 }
 
 /// [`options`] into `out`.
