@@ -111,9 +111,19 @@ impl<T: Copy + Default, const N: usize> SmallVec<T, N> {
         SmallVec::Inline(InlineVec::new())
     }
 
+    /// In place while there is room (inline: nearly every push), else on the heap.
+    #[inline]
     pub fn push(&mut self, item: T) {
         match self {
             SmallVec::Inline(list) if list.len() < N => list.push(item),
+            _ => self.push_spilled(item),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn push_spilled(&mut self, item: T) {
+        match self {
             SmallVec::Inline(list) => {
                 let mut heap = Vec::with_capacity(2 * N);
                 heap.extend_from_slice(list);
@@ -364,7 +374,22 @@ impl<const N: usize> SmallString<N> {
         }
     }
 
+    /// An ASCII character in place while there is room (inline: Zeek's history letters,
+    /// nearly every push), anything else through [`SmallString::push_slow`].
+    #[inline]
     pub fn push(&mut self, c: char) {
+        match self {
+            SmallString::Inline { len, bytes } if c.is_ascii() && usize::from(*len) < N => {
+                bytes[usize::from(*len)] = c as u8;
+                *len += 1;
+            }
+            _ => self.push_slow(c),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn push_slow(&mut self, c: char) {
         let mut utf8 = [0u8; 4];
         let add = c.encode_utf8(&mut utf8).as_bytes();
         match self {
