@@ -569,24 +569,13 @@ impl Connection {
             fwd_base: fwd_base.unwrap_or(0),
             rev_base: rev_base.unwrap_or(0),
         };
-        match dir {
-            Dir::C2S => analysis::analyze(
-                &mut self.c_flow,
-                &mut self.s_flow,
-                &mut self.syn,
-                seg,
-                cx,
-                &mut out.tcp,
-            ),
-            Dir::S2C => analysis::analyze(
-                &mut self.s_flow,
-                &mut self.c_flow,
-                &mut self.syn,
-                seg,
-                cx,
-                &mut out.tcp,
-            ),
-        }
+        // One call with the two directions' analyses in order, not one call per direction:
+        // inlined, each call is a copy of the whole analysis.
+        let (fwd, rev) = match dir {
+            Dir::C2S => (&mut self.c_flow, &mut self.s_flow),
+            Dir::S2C => (&mut self.s_flow, &mut self.c_flow),
+        };
+        analysis::analyze(fwd, rev, &mut self.syn, seg, cx, &mut out.tcp);
         self.zeek.on_segment(seg, dir == Dir::C2S);
 
         out.dir = dir;
