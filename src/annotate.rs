@@ -90,6 +90,10 @@ pub struct Analyzer {
     summary: CaptureSummary,
     /// The first frame's time: connection summaries give their start relative to it.
     first_ts: Option<Timestamp>,
+    /// The frame [`Analyzer::push`] decodes into, kept from one frame to the next
+    /// ([`DecodedFrame::decode_into`]); boxed, so that taking it out and putting it back
+    /// moves a pointer, not 300 bytes.
+    scratch: Option<Box<DecodedFrame>>,
 }
 
 impl Analyzer {
@@ -102,6 +106,7 @@ impl Analyzer {
             oldest_held: None,
             summary: CaptureSummary::default(),
             first_ts: None,
+            scratch: None,
         }
     }
 
@@ -152,8 +157,16 @@ impl Analyzer {
         frame: &Frame<'_>,
         sink: &mut impl FnMut(Event) -> Result<(), E>,
     ) -> Result<(), E> {
-        let mut decoded = DecodedFrame::decode(frame, self.opts.payload_preview);
-        self.push_decoded(&mut decoded, sink)
+        let mut decoded = match self.scratch.take() {
+            Some(mut decoded) => {
+                decoded.decode_into(frame, self.opts.payload_preview);
+                decoded
+            }
+            None => Box::new(DecodedFrame::decode(frame, self.opts.payload_preview)),
+        };
+        let pushed = self.push_decoded(&mut decoded, sink);
+        self.scratch = Some(decoded);
+        pushed
     }
 
     /// Analyze a frame decoded beforehand (perhaps on another thread) by
