@@ -71,20 +71,28 @@ pub(super) fn decode_into<'f>(
             &[]
         }
         None => match super::decode_frame_slow(linktype, frame, orig_len) {
-            Ok(d) => {
-                *out = Ok(Decoded {
-                    segment: d.segment,
-                    payload: &[],
-                    notes: d.notes,
-                });
-                d.payload
-            }
+            Ok(d) => store(d, out),
             Err(skip) => {
                 *out = Err(skip);
                 &[]
             }
         },
     }
+}
+
+/// `d` into `out` without its payload, which is returned.
+fn store<'f>(d: Decoded<'f>, out: &mut Result<Decoded<'static>, Skip>) -> &'f [u8] {
+    let Decoded {
+        segment,
+        payload,
+        notes,
+    } = d;
+    *out = Ok(Decoded {
+        segment,
+        payload: &[],
+        notes,
+    });
+    payload
 }
 
 /// The fast path alone: `None` when the frame is not one of the shapes it reads.
@@ -324,17 +332,7 @@ fn build(headers: Headers<'_>) -> Decoded<'_> {
 #[inline]
 fn build_into<'f>(headers: Headers<'f>, out: &mut Result<Decoded<'static>, Skip>) -> &'f [u8] {
     let Ok(d) = out else {
-        let Decoded {
-            segment,
-            payload,
-            notes,
-        } = build(headers);
-        *out = Ok(Decoded {
-            segment,
-            payload: &[],
-            notes,
-        });
-        return payload;
+        return store(build(headers), out);
     };
     // Every field named, so that one added later cannot be left from the frame before.
     let Decoded {
