@@ -231,10 +231,11 @@ pub struct Tracker {
     /// hundred bytes.
     ended: VecDeque<Box<ConnSummary>>,
     /// Scratch space of `evict` and `expire`, kept between calls.
-    by_age: Vec<(Timestamp, u64, usize)>,
+    ages: Vec<u128>,
     positions: Vec<usize>,
-    /// Scratch space of `retire_all`: the connections out of the table, to summarise.
-    retiring: VecDeque<(Activity, Slot)>,
+    /// Scratch space of `retire_all`: the connections out of the table (number and slot), to
+    /// summarise.
+    retiring: VecDeque<(u64, Slot)>,
     /// The analysis of the last segment, written in place by [`Connection::on_segment_into`].
     analysis: Analysis,
 }
@@ -451,20 +452,9 @@ impl Tracker {
     /// the older (lower number) goes first, whatever the order of the table.
     fn evict(&mut self) {
         let n = (self.conns.len() / 8).max(1);
-        let mut by_age = std::mem::take(&mut self.by_age);
-        by_age.clear();
-        by_age.extend(
-            self.activity
-                .iter()
-                .enumerate()
-                .map(|(e, a)| (a.last, a.id, e)),
-        );
-        by_age.select_nth_unstable_by_key(n - 1, |(t, id, _)| (*t, *id));
         let mut positions = std::mem::take(&mut self.positions);
         positions.clear();
-        positions.extend(by_age.drain(..n).map(|(_, _, e)| e));
-        positions.sort_unstable();
-        self.by_age = by_age;
+        least_recent(&self.activity, n, &mut self.ages, &mut positions);
         self.dropped.evicted += self.retire_all(&mut positions);
         self.positions = positions;
     }
@@ -481,8 +471,11 @@ impl Tracker {
         );
         let mut slots = std::mem::take(&mut self.retiring);
         slots.clear();
-        slots.extend(positions.drain(..).rev().map(|e| self.remove(e)));
-        slots.make_contiguous().sort_unstable_by_key(|(a, _)| a.id);
+        slots.extend(positions.drain(..).rev().map(|e| {
+            let (activity, slot) = self.remove(e);
+            (activity.id, slot)
+        }));
+        slots.make_contiguous().sort_unstable_by_key(|&(id, _)| id);
         // These connections went cold (that is why they are over): each is fetched into the
         // cache a few ahead of the one being summarised, so that their misses overlap.
         const AHEAD: usize = 4;
@@ -490,11 +483,11 @@ impl Tracker {
             crate::sys::prefetch(self.slab.get(*slot));
         }
         let n = slots.len() as u64;
-        while let Some((activity, slot)) = slots.pop_front() {
+        while let Some((id, slot)) = slots.pop_front() {
             if let Some((_, next)) = slots.get(AHEAD - 1) {
                 crate::sys::prefetch(self.slab.get(*next));
             }
-            self.retire(activity.id, slot);
+            self.retire(id, slot);
         }
         self.retiring = slots;
         n
@@ -551,6 +544,55 @@ impl Tracker {
         let mut open: Vec<usize> = (0..self.conns.len()).collect();
         self.retire_all(&mut open);
         self.ended.drain(..).collect()
+    }
+}
+
+/// The order eviction goes by as one integer: last activity, then connection number (which
+/// is unique). A 16-byte key compares in a few instructions, where the (time, number,
+/// position) tuples it replaced took a chain of them. `None` for a time before 1970 or after
+/// 2554, which only a damaged capture has.
+fn age_key(a: &Activity) -> Option<u128> {
+    let nanos = u64::try_from(a.last.secs)
+        .ok()?
+        .checked_mul(1_000_000_000)?
+        .checked_add(u64::from(a.last.nanos))?;
+    Some((u128::from(nanos) << 64) | u128::from(a.id))
+}
+
+/// Add to `out`, ascending, the positions in `activity` of its `n` least recently active
+/// connections (of two last active at the same time, the lower number). `keys` is scratch
+/// space.
+fn least_recent(activity: &[Activity], n: usize, keys: &mut Vec<u128>, out: &mut Vec<usize>) {
+    let n = n.min(activity.len());
+    if n == 0 {
+        return;
+    }
+    keys.clear();
+    keys.extend(activity.iter().map_while(age_key));
+    if keys.len() == activity.len() {
+        // The n-th smallest key is the last one in; the keys are unique, so exactly n are
+        // at most it, and a pass in position order finds them already sorted.
+        let (_, &mut last, _) = keys.select_nth_unstable(n - 1);
+        let start = out.len();
+        out.extend(
+            activity
+                .iter()
+                .enumerate()
+                .filter(|(_, a)| age_key(a).is_some_and(|k| k <= last))
+                .map(|(e, _)| e),
+        );
+        debug_assert_eq!(out.len() - start, n, "age keys not unique");
+    } else {
+        // A time out of the key's range: compare the times themselves.
+        let mut by_age: Vec<(Timestamp, u64, usize)> = activity
+            .iter()
+            .enumerate()
+            .map(|(e, a)| (a.last, a.id, e))
+            .collect();
+        by_age.select_nth_unstable_by_key(n - 1, |&(t, id, _)| (t, id));
+        let start = out.len();
+        out.extend(by_age[..n].iter().map(|&(_, _, e)| e));
+        out[start..].sort_unstable();
     }
 }
 

@@ -570,3 +570,107 @@ fn a_connection_fits_in_a_kilobyte() {
     let size = std::mem::size_of::<Connection>();
     assert!(size <= 1024, "a connection takes {size} bytes");
 }
+
+/// Eviction's selection, against the plain sort it replaces: the `n` least recently active by
+/// (last activity, number), positions ascending, with many equal times, and with times before
+/// 1970 (out of the fast key's range).
+#[test]
+fn least_recent_is_the_oldest_by_time_then_number() {
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move |m: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % m
+    };
+    let (mut keys, mut out) = (Vec::new(), Vec::new());
+    for round in 0..300 {
+        let len = 1 + next(200) as usize;
+        let activity: Vec<Activity> = (0..len)
+            .map(|_| Activity {
+                // Few distinct times, so that ties are common; a negative second now and then.
+                last: crate::source::Timestamp::new(
+                    next(4) as i64 - i64::from(round % 5 == 0),
+                    next(3) as u32 * 1000,
+                ),
+                id: next(1 << 40),
+                status: Status::Open,
+            })
+            .collect();
+        // Numbers are unique in a table.
+        let mut ids: Vec<u64> = activity.iter().map(|a| a.id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        if ids.len() != len {
+            continue;
+        }
+        let n = 1 + next(len as u64) as usize;
+        let mut expected: Vec<usize> = (0..len).collect();
+        expected.sort_by_key(|&e| (activity[e].last, activity[e].id));
+        expected.truncate(n);
+        expected.sort_unstable();
+        out.clear();
+        out.push(usize::MAX); // what was there stays
+        least_recent(&activity, n, &mut keys, &mut out);
+        assert_eq!(out[0], usize::MAX);
+        assert_eq!(out[1..], expected[..], "round {round}, n {n}");
+    }
+}
+
+/// A full table makes room by summarising its least recently active eighth: of two
+/// connections last active at the same moment, the older goes; summaries come in order of
+/// connection number, and the evictions are counted.
+#[test]
+fn a_full_table_evicts_the_least_recently_active() {
+    let mut tracker = Tracker::with_limits(Limits {
+        max_connections: 16,
+        ..Limits::default()
+    });
+    let syn = |port: u16| Segment {
+        src: format!("10.0.0.1:{port}").parse().unwrap(),
+        dst: "10.0.0.2:80".parse().unwrap(),
+        seq: 1,
+        ack: 0,
+        flags: TcpFlags(SYN),
+        window: 512,
+        options: TcpOptions::default(),
+        payload_len: 0,
+        captured_payload: 0,
+    };
+    let at = |ms: u32| crate::source::Timestamp::new(1_700_000_000, ms * 1_000_000);
+    // Connections 0..16 (ports 1000..1016), the first at 1 ms, then one a millisecond; then
+    // 0, 1 and 2 speak again, at 100 ms and all three at 101 ms.
+    for i in 0..16u16 {
+        tracker.on_segment(&syn(1000 + i), at(u32::from(i) + 1));
+    }
+    tracker.on_segment(&syn(1000), at(100));
+    tracker.on_segment(&syn(1001), at(101));
+    tracker.on_segment(&syn(1002), at(101));
+    tracker.on_segment(&syn(1005), at(101));
+    assert!(!tracker.has_ended());
+    // A 17th connection: room for it is made by the two least recently active (16 / 8):
+    // connections 3 and 4.
+    tracker.on_segment(&syn(2000), at(102));
+    let ended: Vec<u64> = tracker.take_ended().map(|s| s.conn).collect();
+    assert_eq!(ended, [3, 4]);
+    assert_eq!(tracker.dropped().evicted, 2);
+    // Now connections 6..16 are the oldest; then 0 (100 ms); 1, 2 and 5 tie at 101 ms, and
+    // number decides. Fill the table again and evict: 6 and 7 go.
+    tracker.on_segment(&syn(2001), at(103));
+    tracker.on_segment(&syn(2002), at(104));
+    let ended: Vec<u64> = tracker.take_ended().map(|s| s.conn).collect();
+    assert_eq!(ended, [6, 7]);
+    // Touch 6..16's successors so that only the tied ones and 0 are old.
+    for i in 8..16u16 {
+        tracker.on_segment(&syn(1000 + i), at(200));
+    }
+    tracker.on_segment(&syn(2003), at(201));
+    tracker.on_segment(&syn(2004), at(202));
+    let ended: Vec<u64> = tracker.take_ended().map(|s| s.conn).collect();
+    assert_eq!(ended, [0, 1]);
+    tracker.on_segment(&syn(2005), at(203));
+    tracker.on_segment(&syn(2006), at(204));
+    let ended: Vec<u64> = tracker.take_ended().map(|s| s.conn).collect();
+    assert_eq!(ended, [2, 5]);
+    assert_eq!(tracker.dropped().evicted, 8);
+}
