@@ -153,8 +153,14 @@ pub fn prefetch<T>(value: &T) {
     {
         use core::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
         let start = (value as *const T).cast::<i8>();
-        // From the start of the cache line `value` begins in, to its last byte.
-        let misaligned = start as usize % 64;
+        // From the start of the cache line `value` begins in, to its last byte. A type
+        // aligned to whole lines starts a line: then the count of lines is known when
+        // compiling, and the prefetches are a straight run of instructions, not a loop.
+        let misaligned = if std::mem::align_of::<T>() % 64 == 0 {
+            0
+        } else {
+            start as usize % 64
+        };
         let line = start.wrapping_sub(misaligned);
         let mut offset = 0;
         while offset < misaligned + std::mem::size_of::<T>() {

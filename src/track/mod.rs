@@ -328,7 +328,7 @@ impl Tracker {
     pub fn prefetch_conn(&self, hint: &mut Hint) {
         if let Some(e) = self.conns.find(hint.hash, &hint.key) {
             hint.at = e;
-            crate::sys::prefetch(self.slab.get(*self.conns.value(e)));
+            self.slab.prefetch(*self.conns.value(e));
             crate::sys::prefetch(&self.activity[e]);
         }
     }
@@ -480,12 +480,12 @@ impl Tracker {
         // cache a few ahead of the one being summarised, so that their misses overlap.
         const AHEAD: usize = 4;
         for (_, slot) in slots.iter().take(AHEAD) {
-            crate::sys::prefetch(self.slab.get(*slot));
+            self.slab.prefetch(*slot);
         }
         let n = slots.len() as u64;
         while let Some((id, slot)) = slots.pop_front() {
             if let Some((_, next)) = slots.get(AHEAD - 1) {
-                crate::sys::prefetch(self.slab.get(*next));
+                self.slab.prefetch(*next);
             }
             self.retire(id, slot);
         }

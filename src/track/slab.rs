@@ -50,6 +50,13 @@ impl Slab {
         &self.cells[slot.0 as usize].0
     }
 
+    /// Bring the connection in `slot` into the cache: all of its slot's lines (a slot is
+    /// aligned to them, so this is a known run of prefetches).
+    #[inline]
+    pub fn prefetch(&self, slot: Slot) {
+        crate::sys::prefetch(&self.cells[slot.0 as usize]);
+    }
+
     pub fn get_mut(&mut self, slot: Slot) -> &mut Connection {
         &mut self.cells[slot.0 as usize].0
     }
@@ -69,7 +76,7 @@ impl Slab {
             None => self.push(Connection::new(seg, ts)),
         };
         if let Some(&after_next) = self.free.len().checked_sub(2).map(|i| &self.free[i]) {
-            crate::sys::prefetch(self.get(after_next));
+            self.prefetch(after_next);
         }
         slot
     }
