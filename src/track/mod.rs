@@ -453,7 +453,6 @@ impl Tracker {
     fn evict(&mut self) {
         let n = (self.conns.len() / 8).max(1);
         let mut positions = std::mem::take(&mut self.positions);
-        positions.clear();
         least_recent(&self.activity, n, &mut self.ages, &mut positions);
         self.dropped.evicted += self.retire_all(&mut positions);
         self.positions = positions;
@@ -559,10 +558,11 @@ fn age_key(a: &Activity) -> Option<u128> {
     Some((u128::from(nanos) << 64) | u128::from(a.id))
 }
 
-/// Add to `out`, ascending, the positions in `activity` of its `n` least recently active
+/// Set `out` to the positions in `activity`, ascending, of its `n` least recently active
 /// connections (of two last active at the same time, the lower number). `keys` is scratch
 /// space.
 fn least_recent(activity: &[Activity], n: usize, keys: &mut Vec<u128>, out: &mut Vec<usize>) {
+    out.clear();
     let n = n.min(activity.len());
     if n == 0 {
         return;
@@ -573,7 +573,6 @@ fn least_recent(activity: &[Activity], n: usize, keys: &mut Vec<u128>, out: &mut
         // The n-th smallest key is the last one in; the keys are unique, so exactly n are
         // at most it, and a pass in position order finds them already sorted.
         let (_, &mut last, _) = keys.select_nth_unstable(n - 1);
-        let start = out.len();
         out.extend(
             activity
                 .iter()
@@ -581,7 +580,7 @@ fn least_recent(activity: &[Activity], n: usize, keys: &mut Vec<u128>, out: &mut
                 .filter(|(_, a)| age_key(a).is_some_and(|k| k <= last))
                 .map(|(e, _)| e),
         );
-        debug_assert_eq!(out.len() - start, n, "age keys not unique");
+        debug_assert_eq!(out.len(), n, "age keys not unique");
     } else {
         // A time out of the key's range: compare the times themselves.
         let mut by_age: Vec<(Timestamp, u64, usize)> = activity
@@ -590,9 +589,8 @@ fn least_recent(activity: &[Activity], n: usize, keys: &mut Vec<u128>, out: &mut
             .map(|(e, a)| (a.last, a.id, e))
             .collect();
         by_age.select_nth_unstable_by_key(n - 1, |&(t, id, _)| (t, id));
-        let start = out.len();
         out.extend(by_age[..n].iter().map(|&(_, _, e)| e));
-        out[start..].sort_unstable();
+        out.sort_unstable();
     }
 }
 

@@ -609,11 +609,9 @@ fn least_recent_is_the_oldest_by_time_then_number() {
         expected.sort_by_key(|&e| (activity[e].last, activity[e].id));
         expected.truncate(n);
         expected.sort_unstable();
-        out.clear();
-        out.push(usize::MAX); // what was there stays
+        out.push(usize::MAX); // what was there goes
         least_recent(&activity, n, &mut keys, &mut out);
-        assert_eq!(out[0], usize::MAX);
-        assert_eq!(out[1..], expected[..], "round {round}, n {n}");
+        assert_eq!(out, expected, "round {round}, n {n}");
     }
 }
 
@@ -639,7 +637,7 @@ fn a_full_table_evicts_the_least_recently_active() {
     };
     let at = |ms: u32| crate::source::Timestamp::new(1_700_000_000, ms * 1_000_000);
     // Connections 0..16 (ports 1000..1016), the first at 1 ms, then one a millisecond; then
-    // 0, 1 and 2 speak again, at 100 ms and all three at 101 ms.
+    // 0 speaks again at 100 ms, and 1, 2 and 5 all at 101 ms.
     for i in 0..16u16 {
         tracker.on_segment(&syn(1000 + i), at(u32::from(i) + 1));
     }
@@ -660,7 +658,8 @@ fn a_full_table_evicts_the_least_recently_active() {
     tracker.on_segment(&syn(2002), at(104));
     let ended: Vec<u64> = tracker.take_ended().map(|s| s.conn).collect();
     assert_eq!(ended, [6, 7]);
-    // Touch 6..16's successors so that only the tied ones and 0 are old.
+    // 8..16 speak again at 200 ms: the oldest are now 0 (100 ms), then 1, 2 and 5 (tied at
+    // 101 ms), then the new connections 16, 17 and 18 (102–104 ms).
     for i in 8..16u16 {
         tracker.on_segment(&syn(1000 + i), at(200));
     }
