@@ -439,7 +439,7 @@ impl ZeekConn {
         }
 
         // update_last_seq: data at or below the last sequence number is a retransmission.
-        let delta_last = {
+        {
             let ep = self.ep_mut(is_orig);
             let delta = one_past.wrapping_sub(ep.last_seq) as i32;
             const TOO_LARGE: i32 = 1_048_576;
@@ -456,9 +456,7 @@ impl ZeekConn {
             if rxmit {
                 self.add(is_orig, 'T');
             }
-            delta
-        };
-        let _ = delta_last;
+        }
 
         self.update_state(from_client, is_orig, syn, fin, rst, ackf, len);
 
