@@ -98,8 +98,12 @@ pub struct Analyzer {
 
 impl Analyzer {
     pub fn new(opts: AnalyzerOptions) -> Analyzer {
+        let mut tracker = Tracker::with_limits(opts.limits);
+        if opts.skip_segments {
+            tracker.summaries_only();
+        }
         Analyzer {
-            tracker: Tracker::with_limits(opts.limits),
+            tracker,
             opts,
             held: VecDeque::new(),
             unresolved: 0,

@@ -8,9 +8,7 @@
 mod common;
 
 use proptest::prelude::*;
-use std::collections::BTreeMap;
-use std::ffi::OsString;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::OnceLock;
 use tcpscope::decode::{
     decode_frame, decode_frame_fast, decode_frame_into, decode_frame_slow, Decoded, Linktype, Skip,
@@ -65,45 +63,13 @@ fn same(linktype: Linktype, data: &[u8], orig_len: u32) -> Result<(), String> {
     })
 }
 
-/// Capture files under `dir`, keyed by name and size so the copies in tests/data/corpus and
-/// ../shared/corpus count once.
-fn capture_files(dir: &Path, out: &mut BTreeMap<(OsString, u64), PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            capture_files(&path, out);
-        } else if matches!(
-            path.extension().and_then(|e| e.to_str()),
-            Some("pcap" | "pcapng")
-        ) {
-            let key = (
-                path.file_name().unwrap().to_owned(),
-                path.metadata().unwrap().len(),
-            );
-            out.entry(key).or_insert(path);
-        }
-    }
-}
-
 /// Every frame of every capture under captures/ and tests/data/ (and of the full corpus in
 /// ../shared/corpus when it is there), read by the crate's own file source.
 fn capture_frames() -> &'static [(PathBuf, Vec<Frame>)] {
     static FRAMES: OnceLock<Vec<(PathBuf, Vec<Frame>)>> = OnceLock::new();
     FRAMES.get_or_init(|| {
-        let root = common::root();
-        let mut files = BTreeMap::new();
-        for dir in [
-            root.join("captures"),
-            root.join("tests/data"),
-            common::corpus(),
-        ] {
-            capture_files(&dir, &mut files);
-        }
         let mut out = Vec::new();
-        for path in files.into_values() {
+        for path in common::every_capture() {
             let Ok(mut src) = FileSource::open(&path, None) else {
                 continue;
             };

@@ -129,8 +129,9 @@ pub struct Context {
     pub rev_base: u32,
 }
 
-/// Run Wireshark's sequence analysis of `seg`, sent by `fwd` to `rev`, into `out`.
-pub fn analyze(
+/// Run Wireshark's sequence analysis of `seg`, sent by `fwd` to `rev`, into `out` when
+/// `DETAIL`; without it only the flows' own state and figures (for the summary) are kept up.
+pub fn analyze<const DETAIL: bool>(
     fwd: &mut FlowAnalysis,
     rev: &mut FlowAnalysis,
     timing: &mut SynTiming,
@@ -403,6 +404,10 @@ pub fn analyze(
         }
     }
 
+    fwd.last_flags = flags;
+    if !DETAIL {
+        return;
+    }
     // SACK blocks, relative to the receiver's base; D-SACK when the first block lies below
     // the cumulative ACK or inside the second block (RFC 2883).
     let sack = seg
@@ -421,8 +426,6 @@ pub fn analyze(
             .is_some_and(|&(l2, r2)| le(l2, l) && le(r, r2));
         dsack = below_ack || inside_second;
     }
-
-    fwd.last_flags = flags;
     *out = SegAnalysis {
         flags,
         dup_ack_num,
@@ -490,14 +493,14 @@ mod tests {
             self.t += dt;
             let cx = self.cx(self.t);
             let mut out = SegAnalysis::default();
-            analyze(&mut self.c, &mut self.s, &mut self.syn, &s, cx, &mut out);
+            analyze::<true>(&mut self.c, &mut self.s, &mut self.syn, &s, cx, &mut out);
             out
         }
         fn s2c(&mut self, s: Segment, dt: f64) -> SegAnalysis {
             self.t += dt;
             let cx = self.cx(self.t);
             let mut out = SegAnalysis::default();
-            analyze(&mut self.s, &mut self.c, &mut self.syn, &s, cx, &mut out);
+            analyze::<true>(&mut self.s, &mut self.c, &mut self.syn, &s, cx, &mut out);
             out
         }
     }
@@ -625,7 +628,7 @@ mod tests {
         };
         for seq in [u32::MAX - 1, u32::MAX, 0, 5, u32::MAX - 10] {
             let mut out = SegAnalysis::default();
-            analyze(
+            analyze::<true>(
                 &mut c,
                 &mut s,
                 &mut syn,
@@ -633,7 +636,7 @@ mod tests {
                 cx,
                 &mut out,
             );
-            analyze(
+            analyze::<true>(
                 &mut s,
                 &mut c,
                 &mut syn,

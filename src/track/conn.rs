@@ -256,16 +256,23 @@ impl Connection {
     /// Process one segment: relative numbers, state transitions, label.
     pub fn on_segment(&mut self, seg: &Segment, ts: Timestamp) -> Analysis {
         let mut out = Analysis::default();
-        self.on_segment_into(seg, self.dir_of(seg), ts, &mut out);
+        self.on_segment_as::<true>(seg, self.dir_of(seg), ts, &mut out);
         out
     }
 
-    /// [`Connection::on_segment`], written into `out` (every field). The tracker keeps one
-    /// `Analysis` for this: nothing is copied, and with summaries only nothing reads it.
-    /// Built apart and returned, it was copied at once with wide loads over the narrow
-    /// stores just made, which stalled on store forwarding (bench/README.md).
+    /// [`Connection::on_segment`], written into `out` (every field) when `DETAIL`; without
+    /// it, only what the connection's summary needs is worked out and `out` is left as it was
+    /// (summaries only: nothing reads it). The tracker keeps one `Analysis` for this: nothing
+    /// is copied. Built apart and returned, it was copied at once with wide loads over the
+    /// narrow stores just made, which stalled on store forwarding (bench/README.md).
     /// `dir` is the segment's direction ([`Connection::dir_of`], or from the key's order).
-    pub fn on_segment_into(&mut self, seg: &Segment, dir: Dir, ts: Timestamp, out: &mut Analysis) {
+    pub fn on_segment_as<const DETAIL: bool>(
+        &mut self,
+        seg: &Segment,
+        dir: Dir,
+        ts: Timestamp,
+        out: &mut Analysis,
+    ) {
         let side = dir.sender();
         let before = (self.client.state, self.server.state);
         let first_segment = self.client.segments + self.server.segments == 0;
@@ -575,9 +582,18 @@ impl Connection {
             Dir::C2S => (&mut self.c_flow, &mut self.s_flow),
             Dir::S2C => (&mut self.s_flow, &mut self.c_flow),
         };
-        analysis::analyze(fwd, rev, &mut self.syn, seg, cx, &mut out.tcp);
+        analysis::analyze::<DETAIL>(fwd, rev, &mut self.syn, seg, cx, &mut out.tcp);
         self.zeek.on_segment(seg, dir == Dir::C2S);
 
+        if self.client.state != before.0 {
+            self.client_path.push(self.client.state);
+        }
+        if self.server.state != before.1 {
+            self.server_path.push(self.server.state);
+        }
+        if !DETAIL {
+            return;
+        }
         out.dir = dir;
         out.rel_seq = rel_seq;
         out.rel_ack = rel_ack;
@@ -592,7 +608,6 @@ impl Connection {
                 from: before.0,
                 to: self.client.state,
             });
-            self.client_path.push(self.client.state);
         }
         if self.server.state != before.1 {
             out.changes.push(StateChange {
@@ -600,7 +615,6 @@ impl Connection {
                 from: before.1,
                 to: self.server.state,
             });
-            self.server_path.push(self.server.state);
         }
     }
 

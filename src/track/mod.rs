@@ -236,8 +236,10 @@ pub struct Tracker {
     /// Scratch space of `retire_all`: the connections out of the table (number and slot), to
     /// summarise.
     retiring: VecDeque<(u64, Slot)>,
-    /// The analysis of the last segment, written in place by [`Connection::on_segment_into`].
+    /// The analysis of the last segment, written in place by [`Connection::on_segment_as`].
     analysis: Analysis,
+    /// Nothing reads the analysis of each segment (summaries only): it is not made.
+    summaries_only: bool,
 }
 
 impl Tracker {
@@ -344,7 +346,15 @@ impl Tracker {
         }
     }
 
-    /// The analysis of the segment last passed to [`Tracker::on_segment_with`].
+    /// Track for the summaries alone: from now on [`Tracker::analysis`] is not written. The
+    /// segment's labels, notes, relative numbers and Wireshark's per-segment fields are then
+    /// not worked out, which is about a tenth of the work per segment (bench/README.md).
+    pub fn summaries_only(&mut self) {
+        self.summaries_only = true;
+    }
+
+    /// The analysis of the segment last passed to [`Tracker::on_segment_with`] (unless
+    /// [`Tracker::summaries_only`]).
     pub fn analysis(&self) -> &Analysis {
         &self.analysis
     }
@@ -379,6 +389,7 @@ impl Tracker {
                 hint.src_first,
                 ts,
                 reuse,
+                self.summaries_only,
             );
         }
         if self.conns.len() >= self.limits.max_connections.max(1) {
@@ -402,6 +413,7 @@ impl Tracker {
             hint.src_first,
             ts,
             reuse,
+            self.summaries_only,
         )
     }
 
@@ -416,11 +428,16 @@ impl Tracker {
         src_first: bool,
         ts: Timestamp,
         reuse: bool,
+        summaries_only: bool,
     ) -> Outcome {
         let was_finished = conn.is_finished();
         let dir = conn.dir_from(src_first);
         debug_assert_eq!(dir, conn.dir_of(seg), "direction by key order");
-        conn.on_segment_into(seg, dir, ts, analysis);
+        if summaries_only {
+            conn.on_segment_as::<false>(seg, dir, ts, analysis);
+        } else {
+            conn.on_segment_as::<true>(seg, dir, ts, analysis);
+        }
         activity.last = conn.last;
         activity.status = if conn.is_finished() {
             if !was_finished {
@@ -432,7 +449,7 @@ impl Tracker {
         } else {
             Status::Open
         };
-        if reuse {
+        if reuse && !summaries_only {
             // Wireshark: a SYN with a new ISN on ports already used starts a new stream.
             analysis
                 .tcp

@@ -139,6 +139,37 @@ pub fn corpus() -> PathBuf {
     dir
 }
 
+/// Every capture under captures/ and tests/data/ (and of the full corpus in ../shared/corpus
+/// when it is there), each once: the copies in tests/data/corpus and ../shared/corpus are
+/// told apart by name and size.
+pub fn every_capture() -> Vec<PathBuf> {
+    fn under(dir: &Path, out: &mut std::collections::BTreeMap<(std::ffi::OsString, u64), PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                under(&path, out);
+            } else if matches!(
+                path.extension().and_then(|e| e.to_str()),
+                Some("pcap" | "pcapng")
+            ) {
+                let key = (
+                    path.file_name().unwrap().to_owned(),
+                    path.metadata().unwrap().len(),
+                );
+                out.entry(key).or_insert(path);
+            }
+        }
+    }
+    let mut files = std::collections::BTreeMap::new();
+    for dir in [root().join("captures"), root().join("tests/data"), corpus()] {
+        under(&dir, &mut files);
+    }
+    files.into_values().collect()
+}
+
 /// Is this the full shared corpus (with the unlicensed PPA captures)?
 pub fn full_corpus() -> bool {
     corpus().join("pcaps/ppa-tcp_handshake.pcapng").is_file()
