@@ -600,12 +600,19 @@ pub struct RttStats {
 
 impl RttStats {
     pub fn add(&mut self, rtt: f64) {
-        if self.samples == 0 || rtt < self.min {
-            self.min = rtt;
-        }
-        if self.samples == 0 || rtt > self.max {
-            self.max = rtt;
-        }
+        // Selections rather than branches (`|`, not `||`): whether a sample is a new minimum
+        // or maximum is as good as random, and a mispredicted branch costs more than both.
+        let first = self.samples == 0;
+        self.min = if first | (rtt < self.min) {
+            rtt
+        } else {
+            self.min
+        };
+        self.max = if first | (rtt > self.max) {
+            rtt
+        } else {
+            self.max
+        };
         self.samples += 1;
         self.sum += rtt;
     }

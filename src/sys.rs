@@ -153,22 +153,22 @@ pub fn prefetch<T>(value: &T) {
     {
         use core::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
         let start = (value as *const T).cast::<i8>();
-        // From the start of the cache line `value` begins in, to its last byte. A type
-        // aligned to whole lines starts a line: then the count of lines is known when
-        // compiling, and the prefetches are a straight run of instructions, not a loop.
-        let misaligned = if std::mem::align_of::<T>() % 64 == 0 {
-            0
-        } else {
-            start as usize % 64
-        };
-        let line = start.wrapping_sub(misaligned);
+        let size = std::mem::size_of::<T>();
+        // Every 64 bytes from the start, and the last byte: each line `value` occupies,
+        // whatever its alignment, by a count of prefetches known when compiling (a straight
+        // run of instructions; a loop up to the end of the start's line had a trip count
+        // that varied with the address, and mispredicted). A type aligned to whole lines ends
+        // a line too, so its last byte needs no prefetch of its own.
         let mut offset = 0;
-        while offset < misaligned + std::mem::size_of::<T>() {
+        while offset < size {
             // SAFETY: a prefetch never faults and reads nothing the program sees; the address
-            // is in a cache line that `value` occupies (wrapping arithmetic keeps it a plain
-            // address computation).
-            unsafe { _mm_prefetch::<_MM_HINT_T0>(line.wrapping_add(offset)) };
+            // is inside `value` (wrapping arithmetic keeps it a plain address computation).
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(start.wrapping_add(offset)) };
             offset += 64;
+        }
+        if std::mem::align_of::<T>() % 64 != 0 && size > 0 {
+            // SAFETY: as above; the address is `value`'s last byte.
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(start.wrapping_add(size - 1)) };
         }
     }
     #[cfg(not(target_arch = "x86_64"))]

@@ -172,35 +172,35 @@ pub fn analyze<const DETAIL: bool>(
     'fwd: {
         // ZERO WINDOW PROBE: exactly one byte at the next expected sequence number while
         // the receiver's window is zero.
-        if seglen == 1 && seq == fwd.next_seq && rev.window == 0 {
+        if (seglen == 1) & (seq == fwd.next_seq) & (rev.window == 0) {
             flags.insert(ZeroWindowProbe);
             break 'fwd;
         }
         // ZERO WINDOW: window 0 on a segment without SYN, FIN or RST.
-        if window == 0 && !sfr {
+        if (window == 0) & !sfr {
             flags.insert(ZeroWindow);
         }
         // LOST SEGMENT: beyond the next expected sequence number (not on RSTs).
-        if fwd.next_seq != 0 && gt(seq, fwd.next_seq) && !rst {
+        if (fwd.next_seq != 0) & gt(seq, fwd.next_seq) & !rst {
             flags.insert(LostSegment);
             fwd.valid_bif = false;
         }
         // KEEP-ALIVE: 0 or 1 byte, one before the next expected sequence number.
-        if seglen <= 1 && seq == fwd.next_seq.wrapping_sub(1) && !sfr {
+        if (seglen <= 1) & (seq == fwd.next_seq.wrapping_sub(1)) & !sfr {
             flags.insert(KeepAlive);
         }
         // WINDOW UPDATE: no data, same seq and ack, a new non-zero window.
-        if seglen == 0
-            && window != 0
-            && window != fwd.window
-            && seq == fwd.next_seq
-            && ack == fwd.last_ack
-            && !sfr
+        if (seglen == 0)
+            & (window != 0)
+            & (window != fwd.window)
+            & (seq == fwd.next_seq)
+            & (ack == fwd.last_ack)
+            & !sfr
         {
             flags.insert(WindowUpdate);
         }
         // WINDOW FULL: data reaching exactly the right edge of the receiver's window.
-        if seglen > 0 && rev.win_scale != -1 && !sfr {
+        if (seglen > 0) & (rev.win_scale != -1) & !sfr {
             let shift = if rev.first_ack || rev.win_scale < 0 {
                 0
             } else {
@@ -211,7 +211,7 @@ pub fn analyze<const DETAIL: bool>(
                 flags.insert(WindowFull);
             }
         }
-        let repeats = seglen == 0 && seq == fwd.next_seq && ack == fwd.last_ack && !sfr;
+        let repeats = (seglen == 0) & (seq == fwd.next_seq) & (ack == fwd.last_ack) & !sfr;
         // KEEP-ALIVE ACK: repeats the last ACK, answering a keep-alive.
         if repeats && window != 0 && window == fwd.window && rev.last_flags.contains(KeepAlive) {
             flags.insert(KeepAliveAck);
@@ -238,12 +238,14 @@ pub fn analyze<const DETAIL: bool>(
         }
     }
     // The ACK moved on: the duplicate-ACK count starts again.
-    if ack != fwd.last_ack {
-        fwd.dup_ack_num = 0;
-    }
+    fwd.dup_ack_num = if ack != fwd.last_ack {
+        0
+    } else {
+        fwd.dup_ack_num
+    };
 
     // ACKED UNSEEN SEGMENT: acknowledges beyond the highest contiguous data seen the other way.
-    if rev.max_seq_to_be_acked != 0 && gt(ack, rev.max_seq_to_be_acked) && ackf {
+    if (rev.max_seq_to_be_acked != 0) & gt(ack, rev.max_seq_to_be_acked) & ackf {
         // An unsigned comparison in Wireshark, not a sequence-space one.
         if rev.max_seq_to_be_acked > rev.next_seq {
             rev.max_seq_to_be_acked = rev.next_seq;
@@ -258,10 +260,10 @@ pub fn analyze<const DETAIL: bool>(
 
     // RETRANSMISSION / FAST RETRANSMISSION / OUT-OF-ORDER / SPURIOUS.
     let mut retransmitted = false;
-    if (seglen > 0 || syn || fin) && !flags.contains(KeepAlive) {
-        let mut not_advanced = fwd.next_seq != 0 && lt(seq, fwd.next_seq);
+    if ((seglen > 0) | syn | fin) & !flags.contains(KeepAlive) {
+        let mut not_advanced = (fwd.next_seq != 0) & lt(seq, fwd.next_seq);
         // More than one byte starting just before nextseq adds new data (after a probe).
-        if seglen > 1 && fwd.next_seq.wrapping_sub(1) == seq {
+        if (seglen > 1) & (fwd.next_seq.wrapping_sub(1) == seq) {
             not_advanced = false;
         }
         let since_dup = cx.ts.since(rev.last_ack_time);
@@ -278,19 +280,19 @@ pub fn analyze<const DETAIL: bool>(
         // already acknowledged) first; a fast retransmission starts at the receiver's ACK,
         // so the two never meet, but an acknowledged resend soon after the highest segment
         // is spurious, not out of order (tshark 4.0.17 on tests/data/fidelity/loss-out).
-        if seglen > 0 && rev.last_ack != 0 && le(seq.wrapping_add(seglen), rev.last_ack) {
+        if (seglen > 0) & (rev.last_ack != 0) & le(seq.wrapping_add(seglen), rev.last_ack) {
             flags.insert(SpuriousRetransmission);
             flags.insert(Retransmission);
             retransmitted = true;
         } else if not_advanced
-            && rev.dup_ack_num >= 2
-            && rev.last_ack == seq
-            && since_dup < FAST_RETRANS_SECS
+            & (rev.dup_ack_num >= 2)
+            & (rev.last_ack == seq)
+            & (since_dup < FAST_RETRANS_SECS)
         {
             flags.insert(FastRetransmission);
             flags.insert(Retransmission);
             retransmitted = true;
-        } else if not_advanced && since_next < ooo_thres && fwd.next_seq != occupied {
+        } else if not_advanced & (since_next < ooo_thres) & (fwd.next_seq != occupied) {
             flags.insert(OutOfOrder);
         } else if not_advanced {
             flags.insert(Retransmission);
@@ -304,7 +306,7 @@ pub fn analyze<const DETAIL: bool>(
     // Remember the segment, the highest sequence number, what to expect next.
     let probe = flags.contains(ZeroWindowProbe);
     let next = seq.wrapping_add(seglen).wrapping_add(u32::from(syn || fin));
-    if (seglen > 0 || syn || fin) && fwd.unacked.len() < MAX_UNACKED {
+    if ((seglen > 0) | syn | fin) & (fwd.unacked.len() < MAX_UNACKED) {
         fwd.unacked.push_front(Unacked {
             seq,
             next_seq: next,
@@ -312,11 +314,11 @@ pub fn analyze<const DETAIL: bool>(
             original: !retransmitted && !flags.contains(OutOfOrder),
         });
     }
-    if (gt(next, fwd.next_seq) || fwd.next_seq == 0) && !probe {
+    if (gt(next, fwd.next_seq) | (fwd.next_seq == 0)) & !probe {
         fwd.next_seq = next;
         fwd.next_seq_time = cx.ts;
     }
-    if (seq == fwd.max_seq_to_be_acked || fwd.max_seq_to_be_acked == 0) && !probe {
+    if ((seq == fwd.max_seq_to_be_acked) | (fwd.max_seq_to_be_acked == 0)) & !probe {
         fwd.max_seq_to_be_acked = fwd.next_seq;
     }
     fwd.window = window;
@@ -331,7 +333,7 @@ pub fn analyze<const DETAIL: bool>(
     // SYN (either way). A zero delta counts as not known yet, as Wireshark's nstime_is_zero.
     if syn && !ackf {
         timing.mru_syn = Some(cx.ts);
-    } else if ackf && !syn && timing.first_rtt == 0.0 {
+    } else if ackf & !syn & (timing.first_rtt == 0.0) {
         if let Some(syn_ts) = timing.mru_syn {
             let rtt = cx.ts.since(syn_ts);
             if rtt != 0.0 {
@@ -388,7 +390,7 @@ pub fn analyze<const DETAIL: bool>(
     }
 
     // Bytes in flight after this segment (Wireshark's payload-based method).
-    if seglen != 0 && fwd.valid_bif && !fwd.unacked.is_empty() {
+    if (seglen != 0) & fwd.valid_bif & !fwd.unacked.is_empty() {
         let base = cx.fwd_base;
         let mut first = u32::MAX;
         let mut last = 0u32;

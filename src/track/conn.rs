@@ -250,7 +250,9 @@ impl Connection {
 
     /// Has the close finished (both FINs acknowledged, or reset)?
     pub fn is_finished(&self) -> bool {
-        self.rst || (self.client.fin_acked && self.server.fin_acked)
+        // `|` and `&`, not `||` and `&&`: no branches on values that vary from segment to
+        // segment (tested twice a segment).
+        self.rst | (self.client.fin_acked & self.server.fin_acked)
     }
 
     /// Process one segment: relative numbers, state transitions, label.
@@ -277,9 +279,7 @@ impl Connection {
         let before = (self.client.state, self.server.state);
         let first_segment = self.client.segments + self.server.segments == 0;
         self.last = ts;
-        if dir == Dir::S2C {
-            self.server_sent = true;
-        }
+        self.server_sent |= dir == Dir::S2C;
         let flags = seg.flags;
         let (syn, ackf, fin, rst) = (flags.syn(), flags.ack(), flags.fin(), flags.rst());
         let len = seg.payload_len;

@@ -432,9 +432,9 @@ impl ZeekConn {
                 rel_ack = Some(0);
             } else {
                 rel_ack = Some(peer.rel(ack_seq));
-                if !rst && (ack_seq.wrapping_sub(peer.ack_seq) as i32) > 0 {
-                    peer.ack_seq = ack_seq;
-                }
+                // A selection, not a branch: whether an ACK moves on varies segment by segment.
+                let moves_on = !rst & ((ack_seq.wrapping_sub(peer.ack_seq) as i32) > 0);
+                peer.ack_seq = if moves_on { ack_seq } else { peer.ack_seq };
             }
         }
 
@@ -475,7 +475,7 @@ impl ZeekConn {
         let established = true;
         let ep = self.ep_mut(whose);
         let mut seq = rel_ack;
-        if ep.fin_cnt > 0 && seq >= ep.fin_seq {
+        if (ep.fin_cnt > 0) & (seq >= ep.fin_seq) {
             seq = ep.fin_seq.saturating_sub(1);
         }
         if seq <= ep.delivered {
