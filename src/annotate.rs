@@ -129,7 +129,7 @@ impl Analyzer {
 
     /// See [`Tracker::prefetch_entry`].
     #[inline]
-    pub fn prefetch_entry(&self, hint: &Hint) {
+    pub fn prefetch_entry(&self, hint: &mut Hint) {
         self.tracker.prefetch_entry(hint);
     }
 

@@ -557,7 +557,7 @@ fn analyse(
             if let Some(Some(h)) = hints.get(i + AHEAD_BUCKET) {
                 analyzer.prefetch_bucket(h);
             }
-            if let Some(Some(h)) = hints.get(i + AHEAD_ENTRY) {
+            if let Some(Some(h)) = hints.get_mut(i + AHEAD_ENTRY) {
                 analyzer.prefetch_entry(h);
             }
             if let Some(Some(h)) = hints.get_mut(i + AHEAD_CONN) {

@@ -88,8 +88,9 @@ impl ConnKey {
 pub struct Hint {
     key: ConnKey,
     hash: u64,
-    /// Where [`Tracker::prefetch_conn`] found the connection in the table (`usize::MAX`:
-    /// not looked up, or not there): the lookup itself tries it first, and checks it.
+    /// Where the lookups ahead ([`Tracker::prefetch_entry`], then
+    /// [`Tracker::prefetch_conn`]) found the connection's entry in the table (`usize::MAX`:
+    /// not looked up, or not there): each later stage tries it first, and checks it.
     at: usize,
     /// The segment comes from the key's first endpoint: with the connection's own
     /// orientation, its direction, without comparing addresses ([`Connection::dir_from`]).
@@ -318,20 +319,32 @@ impl Tracker {
         self.conns.prefetch_bucket(hint.hash);
     }
 
-    /// Second stage (say 8 segments ahead): bring the table entry into the cache.
+    /// Second stage (say 8 segments ahead): bring the table entry into the cache, and note in
+    /// the hint which entry it is (its key not yet compared: it is not in the cache yet).
     #[inline]
-    pub fn prefetch_entry(&self, hint: &Hint) {
-        self.conns.prefetch_entry(hint.hash);
+    pub fn prefetch_entry(&self, hint: &mut Hint) {
+        hint.at = self.conns.prefetch_entry(hint.hash).unwrap_or(usize::MAX);
     }
 
     /// Third stage (say 4 segments ahead): bring the connection into the cache, and note in
-    /// the hint where it is, for the lookup itself.
+    /// the hint where it is, for the lookup itself. The entry the second stage noted is
+    /// compared first, so the table is not probed again: a second probe's branches, on
+    /// whether a bucket is empty or holds the key, go one way or the other at random (new
+    /// connections, collisions), and mispredicted cost more than the probe's loads.
     #[inline]
     pub fn prefetch_conn(&self, hint: &mut Hint) {
-        if let Some(e) = self.conns.find(hint.hash, &hint.key) {
-            hint.at = e;
-            self.slab.prefetch(*self.conns.value(e));
-            crate::sys::prefetch(&self.activity[e]);
+        // Not in the table a moment ago: a new connection, with nothing to fetch (or one
+        // that a segment in between opened, which the lookup itself finds).
+        if hint.at == usize::MAX {
+            return;
+        }
+        match self.conns.find_at(hint.at, hint.hash, &hint.key) {
+            Some(e) => {
+                hint.at = e;
+                self.slab.prefetch(*self.conns.value(e));
+                crate::sys::prefetch(&self.activity[e]);
+            }
+            None => hint.at = usize::MAX,
         }
     }
 

@@ -260,13 +260,15 @@ impl<K: Eq, V> Table<K, V> {
         }
     }
 
-    /// Second stage, once the bucket is cached: bring the entries whose tag is that of `hash`
-    /// into the cache (without reading them: they are the ones missing).
+    /// Second stage, once the bucket is cached: bring the first entry whose tag is that of
+    /// `hash` into the cache (without reading it: it is the one missing), and say which it
+    /// is, for [`Table::find_at`] once it is cached. `None`: no key with this hash is in the
+    /// table.
     #[inline]
-    pub fn prefetch_entry(&self, hash: u64) {
-        if let Some(e) = self.probe(hash, |_| true) {
-            crate::sys::prefetch(&self.entries[e]);
-        }
+    pub fn prefetch_entry(&self, hash: u64) -> Option<usize> {
+        let e = self.probe(hash, |_| true)?;
+        crate::sys::prefetch(&self.entries[e]);
+        Some(e)
     }
 }
 
@@ -310,7 +312,7 @@ mod tests {
         let t: Table<u32, u32> = Table::default();
         assert_eq!(t.find(chosen(&1), &1), None);
         t.prefetch_bucket(1);
-        t.prefetch_entry(1);
+        assert_eq!(t.prefetch_entry(1), None);
         let mut t: Table<u32, u32> = Table::default();
         assert_eq!(t.remove(chosen(&1), &1), None);
         assert!(t.is_empty());
