@@ -334,33 +334,27 @@ impl ZeekConn {
         }
         let one_past = base_seq.wrapping_add(seg_len);
 
-        // init_endpoint
+        // init_endpoint. Without SYN only an inactive endpoint starts: tested first, a SYN
+        // and the endpoint's state are two branches that rarely change their way, where a
+        // `match` on the state was a jump through a table, to a target that changes from
+        // segment to segment (mispredicted on about half of them, callgrind's branch
+        // simulation).
         {
             let ep = self.ep_mut(is_orig);
-            match ep.state {
-                ZState::Inactive => {
-                    if syn {
-                        ep.init_seq(base_seq, one_past);
-                    } else {
-                        ep.init_seq(base_seq.wrapping_sub(1), base_seq);
-                    }
+            if !syn {
+                if ep.state == ZState::Inactive {
+                    ep.init_seq(base_seq.wrapping_sub(1), base_seq);
                 }
-                ZState::SynSent | ZState::SynAckSent => {
-                    if syn && base_seq != ep.start_seq {
-                        ep.init_seq(base_seq, one_past);
-                    }
+            } else {
+                let start = match ep.state {
+                    ZState::Inactive | ZState::Established | ZState::Partial => true,
+                    ZState::SynSent | ZState::SynAckSent => base_seq != ep.start_seq,
+                    ZState::Reset => ep.prev_state == ZState::Inactive,
+                    ZState::Closed => false,
+                };
+                if start {
+                    ep.init_seq(base_seq, one_past);
                 }
-                ZState::Established | ZState::Partial => {
-                    if syn {
-                        ep.init_seq(base_seq, one_past);
-                    }
-                }
-                ZState::Reset => {
-                    if syn && ep.prev_state == ZState::Inactive {
-                        ep.init_seq(base_seq, one_past);
-                    }
-                }
-                ZState::Closed => {}
             }
         }
         let rel_seq = self.ep(is_orig).rel(base_seq);
@@ -540,6 +534,12 @@ impl ZeekConn {
     ) {
         use ZState::*;
         let state = self.ep(is_orig).state;
+        // Without SYN, FIN or RST only an inactive sender changes state: most segments
+        // leave here, by one branch that rarely changes its way, rather than through the
+        // `match`'s jump table (see init_endpoint in `on_segment`).
+        if state != Inactive && !(syn | fin | rst) {
+            return;
+        }
         let peer = self.ep(!is_orig).state;
         match state {
             Inactive => {
