@@ -157,8 +157,10 @@ pub fn prefetch<T>(value: &T) {
         // Every 64 bytes from the start, and the last byte: each line `value` occupies,
         // whatever its alignment, by a count of prefetches known when compiling (a straight
         // run of instructions; a loop up to the end of the start's line had a trip count
-        // that varied with the address, and mispredicted). A type aligned to whole lines ends
-        // a line too, so its last byte needs no prefetch of its own.
+        // that varied with the address, and mispredicted). The last byte needs no prefetch
+        // of its own when it cannot lie in another line than the start: a type aligned to
+        // whole lines ends one, and one no larger than its alignment (a `u64`) never
+        // straddles two.
         let mut offset = 0;
         while offset < size {
             // SAFETY: a prefetch never faults and reads nothing the program sees; the address
@@ -166,7 +168,8 @@ pub fn prefetch<T>(value: &T) {
             unsafe { _mm_prefetch::<_MM_HINT_T0>(start.wrapping_add(offset)) };
             offset += 64;
         }
-        if std::mem::align_of::<T>() % 64 != 0 && size > 0 {
+        let align = std::mem::align_of::<T>();
+        if align % 64 != 0 && size > align {
             // SAFETY: as above; the address is `value`'s last byte.
             unsafe { _mm_prefetch::<_MM_HINT_T0>(start.wrapping_add(size - 1)) };
         }

@@ -361,7 +361,7 @@ impl Tracker {
 
     /// Track for the summaries alone: from now on [`Tracker::analysis`] is not written. The
     /// segment's labels, notes, relative numbers and Wireshark's per-segment fields are then
-    /// not worked out, which is about a tenth of the work per segment (bench/README.md).
+    /// not worked out: about a tenth of the instructions per segment (bench/README.md).
     pub fn summaries_only(&mut self) {
         self.summaries_only = true;
     }

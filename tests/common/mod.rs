@@ -140,8 +140,8 @@ pub fn corpus() -> PathBuf {
 }
 
 /// Every capture under captures/ and tests/data/ (and of the full corpus in ../shared/corpus
-/// when it is there), each once: the copies in tests/data/corpus and ../shared/corpus are
-/// told apart by name and size.
+/// when it is there), each once: a capture in both tests/data/corpus and ../shared/corpus
+/// (the same name and size) counts once.
 pub fn every_capture() -> Vec<PathBuf> {
     fn under(dir: &Path, out: &mut std::collections::BTreeMap<(std::ffi::OsString, u64), PathBuf>) {
         let Ok(entries) = std::fs::read_dir(dir) else {
