@@ -330,10 +330,11 @@ impl<T: Copy + Default, const N: usize> SmallDeque<T, N> {
                 let mut kept = 0;
                 for i in 0..len {
                     let mut item = list.items[i];
-                    if keep(&mut item) {
-                        list.items[kept] = item;
-                        kept += 1;
-                    }
+                    // Stored whether kept or not (at `kept`, at most `i`: a place already read)
+                    // and counted if kept: no branch on what `keep` says, which varies.
+                    let k = keep(&mut item);
+                    list.items[kept] = item;
+                    kept += usize::from(k);
                 }
                 list.len = kept as u8;
             }
