@@ -330,11 +330,10 @@ impl<T: Copy + Default, const N: usize> SmallDeque<T, N> {
                 let mut kept = 0;
                 for i in 0..len {
                     let mut item = list.items[i];
-                    // Stored whether kept or not (at `kept`, at most `i`: a place already read)
-                    // and counted if kept: no branch on what `keep` says, which varies.
-                    let k = keep(&mut item);
-                    list.items[kept] = item;
-                    kept += usize::from(k);
+                    if keep(&mut item) {
+                        list.items[kept] = item;
+                        kept += 1;
+                    }
                 }
                 list.len = kept as u8;
             }
@@ -385,21 +384,6 @@ impl<const N: usize> SmallString<N> {
                 *len += 1;
             }
             _ => self.push_slow(c),
-        }
-    }
-
-    /// [`SmallString::push`] when `on`. While there is room in place, without a branch on
-    /// `on`: the byte is written either way (at the end, where nothing reads it until the
-    /// next push overwrites it) and the length grows by `on`.
-    #[inline]
-    pub fn push_if(&mut self, c: char, on: bool) {
-        match self {
-            SmallString::Inline { len, bytes } if c.is_ascii() && usize::from(*len) < N => {
-                bytes[usize::from(*len)] = c as u8;
-                *len += u8::from(on);
-            }
-            _ if on => self.push_slow(c),
-            _ => {}
         }
     }
 
@@ -516,23 +500,6 @@ mod tests {
         let mut s: SmallString<4> = SmallString::new();
         "ShADdfFa".chars().for_each(|c| s.push(c));
         assert_eq!(s.to_string(), "ShADdfFa");
-    }
-
-    #[test]
-    fn small_string_pushes_if_asked_only() {
-        // Every way a push can go (in place, filling the place, spilling, on the heap, a
-        // character of two bytes), asked for or not, against a plain `String`.
-        let mut s: SmallString<4> = SmallString::new();
-        let mut model = String::new();
-        for (i, c) in "SsxhHyé^ADdzFfaTtRr".chars().enumerate() {
-            let on = i % 3 != 1;
-            s.push_if(c, on);
-            if on {
-                model.push(c);
-            }
-            assert_eq!(s, model.as_str(), "after {c:?}, {on}");
-        }
-        assert!(matches!(s, SmallString::Heap(_)));
     }
 
     #[test]

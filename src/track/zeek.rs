@@ -306,20 +306,16 @@ impl ZeekConn {
         });
     }
 
-    /// Zeek's `CheckHistory`: record the letter the first time; true if seen before. The
-    /// first time of a letter comes at random among a connection's segments, so the letter
-    /// is pushed conditionally rather than behind a branch.
+    /// Zeek's `CheckHistory`: record the letter the first time; true if seen before.
     fn check(&mut self, is_orig: bool, mask: u32, code: char) -> bool {
         let mask = if is_orig { mask } else { mask << 16 };
-        let seen = self.seen & mask != 0;
-        self.seen |= mask;
-        let letter = if is_orig {
-            code
+        if self.seen & mask == 0 {
+            self.seen |= mask;
+            self.add(is_orig, code);
+            false
         } else {
-            code.to_ascii_lowercase()
-        };
-        self.history.push_if(letter, !seen);
-        seen
+            true
+        }
     }
 
     /// One segment, sent by the client (`from_client`) or the server.
