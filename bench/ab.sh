@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# A/B timing of two tcpscope builds on the same command line, in turns (A, B, A, B, ...), so
-# that a machine whose speed drifts (a shared VM) treats both alike. Prints each build's wall
+# A/B timing of two tcpscope builds on the same command line, in turns (A, B, B, A, A, B, ...),
+# so that a machine whose speed drifts (a shared VM) treats both alike, and neither always runs
+# first in a pair (on the project's VM the first of a pair ran slower often enough to fake a
+# gain of 1-3 %; bench/README.md, twelfth round). Prints each build's wall
 # times sorted, its median, and its median user+system CPU time; for a threaded replay also
 # the median CPU time of each stage (TCPSCOPE_STAGE_TIMES, see bench/README.md).
 #
@@ -20,8 +22,10 @@ b=$2
 shift 2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-for _ in $(seq "$RUNS"); do
-    for side in a b; do
+for i in $(seq "$RUNS"); do
+    order="a b"
+    [ $((i % 2)) -eq 0 ] && order="b a"
+    for side in $order; do
         bin=$a
         [ "$side" = b ] && bin=$b
         TCPSCOPE_STAGE_TIMES=1 /usr/bin/time -o "$tmp/t" -f "%e %U %S" "$bin" "$@" \
