@@ -136,7 +136,7 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
 
 fn main() -> ExitCode {
     // Before any other thread exists (the option table is not thread-safe).
-    tcpscope::sys::release_memory_promptly();
+    tcpscope::sys::keep_freed_memory();
     tcpscope::sys::allow_advised_huge_pages();
     let cli = Cli::parse();
     match run(cli) {

@@ -125,23 +125,25 @@ pub fn wait_readable(fd: std::os::fd::RawFd, timeout: std::time::Duration) -> io
     }
 }
 
-/// Have the allocator (mimalloc) give freed memory back to the system after 100 ms instead of
-/// a second: a replay drops finished connections in bursts, and memory that waits a second
-/// to go back can pile up (issue 7 bounds peak memory at 64 MB). Not sooner: with 1 ms the
-/// tracking thread kept giving pages back and faulting them in again (TLB shootdowns and page
-/// faults, about 8 % of its time; a million connections, summary-only: 41 MB but 10 % slower
-/// than 100 ms, 47 MB; the ladder 51 and 55 MB). The option is addressed by number, so it is
-/// only set when it holds its documented default.
-pub fn release_memory_promptly() {
+/// Have the allocator (mimalloc) keep the memory it has, instead of giving freed pages back to
+/// the system a second after (its default) and faulting them in again when they are needed.
+/// A replay's memory is flat: what it frees (summaries drawn, event batches, buffers of
+/// retired connections) it allocates again at once, so pages given back only came back as
+/// page faults, each a trap and a zeroed page (in a virtual machine a costly one): a million
+/// connections, summary-only, took 11,300 faults with a 100 ms delay and 5,800 without
+/// giving back, the ladder 61,000 and 8,600, at 2 % less tracking time; peak memory is what
+/// the most ever used takes (≤ 54 MB on the benchmark captures, bench/README.md). The option
+/// is addressed by number, so it is only set when it holds its documented default.
+pub fn keep_freed_memory() {
     // `mi_option_purge_delay` in mimalloc v3 (libmimalloc-sys 0.1.49, pinned by Cargo.lock),
-    // whose default is 1000 (ms); v2's was 10.
+    // whose default is 1000 (ms); v2's was 10. Negative: never.
     const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
     // SAFETY: reads an integer from mimalloc's option table; any option number is accepted.
     // Not thread-safe: main calls this before starting any thread.
     let current = unsafe { libmimalloc_sys::mi_option_get(PURGE_DELAY) };
     if matches!(current, 10 | 1000) {
         // SAFETY: writes an integer into mimalloc's option table, as above.
-        unsafe { libmimalloc_sys::mi_option_set(PURGE_DELAY, 100) };
+        unsafe { libmimalloc_sys::mi_option_set(PURGE_DELAY, -1) };
     }
 }
 
