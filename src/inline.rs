@@ -35,6 +35,11 @@ impl<T: Copy + Default, const N: usize> InlineVec<T, N> {
     pub fn as_slice(&self) -> &[T] {
         &self.items[..usize::from(self.len)]
     }
+
+    /// Empty the list in place (the items past its length are never read).
+    pub fn clear(&mut self) {
+        self.len = 0;
+    }
 }
 
 impl<T: Copy + Default, const N: usize> Default for InlineVec<T, N> {

@@ -352,7 +352,7 @@ fn build_into<'f>(headers: Headers<'f>, out: &mut Result<Decoded<'static>, Skip>
         notes: seg_notes,
     } = d;
     options_into(headers.option_area, options);
-    *seg_notes = notes(&headers, options);
+    notes_into(&headers, options, seg_notes);
     let h = headers.fixed;
     *src = headers.src;
     *dst = headers.dst;
@@ -370,13 +370,22 @@ fn build_into<'f>(headers: Headers<'f>, out: &mut Result<Decoded<'static>, Skip>
 #[inline]
 fn notes(headers: &Headers<'_>, options: &TcpOptions) -> DecodeNotes {
     let mut notes = DecodeNotes::new();
+    notes_into(headers, options, &mut notes);
+    notes
+}
+
+/// [`notes`] into `out`, in place: built apart, the list was copied into the frame in wide
+/// loads from the narrow stores just made (a stalled store forwarding on every frame), though
+/// nearly every frame has none.
+#[inline]
+fn notes_into(headers: &Headers<'_>, options: &TcpOptions, out: &mut DecodeNotes) {
+    out.clear();
     for note in [headers.snap_note, headers.ip_note].into_iter().flatten() {
-        notes.push(note);
+        out.push(note);
     }
     if options.malformed {
-        notes.push(DecodeNote::OptionsMalformed);
+        out.push(DecodeNote::OptionsMalformed);
     }
-    notes
 }
 
 /// The flags; NS is the lowest bit of the data-offset byte.
