@@ -418,7 +418,7 @@ fn options_into(area: &[u8], out: &mut TcpOptions) {
                 u32::from_be_bytes([e0, e1, e2, e3]),
             ));
         }
-        _ => *out = tcp::parse_options(area),
+        _ => tcp::parse_options_into(area, out),
     }
 }
 

@@ -83,6 +83,15 @@ pub fn parse<'a>(ip: &IpPacket<'a>, snap_cut: bool) -> Result<Decoded<'a>, Skip>
 /// option or at the first option whose length is impossible, marking the options malformed.
 pub fn parse_options(area: &[u8]) -> TcpOptions {
     let mut opts = TcpOptions::default();
+    parse_options_into(area, &mut opts);
+    opts
+}
+
+/// [`parse_options`] into `opts`, in place (the fast path decodes into a frame it reuses:
+/// built apart, the 100-byte result was copied in from the narrow stores just made, a
+/// stalled store forwarding).
+pub fn parse_options_into(area: &[u8], opts: &mut TcpOptions) {
+    *opts = TcpOptions::default();
     let mut at = 0usize;
     while let Some(&kind) = area.get(at) {
         match kind {
@@ -127,5 +136,4 @@ pub fn parse_options(area: &[u8]) -> TcpOptions {
         }
         at += len_usize;
     }
-    opts
 }
