@@ -97,11 +97,15 @@ impl DisplayConfig {
         }
     }
 
+    /// Summaries only, or a format that shows nothing but summaries: no segment is drawn.
+    pub fn summaries_only(&self) -> bool {
+        self.ladder.summary_only
+            || matches!(self.format, Format::Table | Format::Csv | Format::Connlog)
+    }
+
     pub fn analyzer_options(&self, ports: Vec<u16>, lookahead: bool) -> AnalyzerOptions {
         AnalyzerOptions {
-            // Summaries only, or a format that shows nothing but summaries.
-            skip_segments: self.ladder.summary_only
-                || matches!(self.format, Format::Table | Format::Csv | Format::Connlog),
+            skip_segments: self.summaries_only(),
             limits: self.limits,
             lookahead,
             payload_preview: if self.payload { PREVIEW_BYTES } else { 0 },

@@ -135,10 +135,14 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
 }
 
 fn main() -> ExitCode {
-    // Before any other thread exists (the option table is not thread-safe).
-    tcpscope::sys::keep_freed_memory();
-    tcpscope::sys::allow_advised_huge_pages();
     let cli = Cli::parse();
+    // Before any other thread exists (the option table is not thread-safe). A replay of
+    // summaries only keeps freed memory: its tracking thread binds, and gives nothing back
+    // only to fault it in again.
+    let tracking_bound = matches!(&cli.command,
+        Command::Replay(args) if DisplayConfig::from_args(&args.display).summaries_only());
+    tcpscope::sys::release_freed_memory(tracking_bound);
+    tcpscope::sys::allow_advised_huge_pages();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         // `tcpscope replay big.pcap | head`: the reader left, nothing is wrong.

@@ -147,7 +147,7 @@ pub fn deliver(config: &DisplayConfig, render: &mut dyn Render, ev: Event) -> st
 /// either side. Frames are small and many, so their batches are larger.
 const FRAME_BATCH: usize = 4096;
 /// The reading thread asks for the item this many ahead of the one it decodes into, ready to
-/// be written ([`crate::sys::prefetch_write`]): a reused batch was last read on the tracking
+/// be written ([`crate::sys::PrefetchWrite`]): a reused batch was last read on the tracking
 /// thread's core, so each line must be taken from that core's cache before it is written,
 /// and so the waits overlap (reading CPU −2 %; 12 ahead did as well as 4, the hints' vector
 /// prefetched the same way nothing).
@@ -383,13 +383,14 @@ struct FrameBatch {
     items: Vec<Read>,
     len: usize,
     hints: Vec<Option<Hint>>,
+    prefetch: crate::sys::PrefetchWrite,
 }
 
 impl FrameBatch {
     /// Decode `frame` into the next item.
     fn push_frame(&mut self, frame: &crate::source::Frame<'_>, payload_preview: usize) {
         if let Some(ahead) = self.items.get(self.len + WRITE_AHEAD) {
-            crate::sys::prefetch_write(ahead);
+            self.prefetch.prefetch(ahead);
         }
         if let Some(Read::Frame(slot)) = self.items.get_mut(self.len) {
             slot.decode_into(frame, payload_preview);
@@ -429,6 +430,7 @@ impl Batch for FrameBatch {
             items: Vec::with_capacity(n),
             len: 0,
             hints: Vec::with_capacity(n),
+            prefetch: crate::sys::PrefetchWrite::new(),
         }
     }
     fn clear(&mut self) {
@@ -557,7 +559,9 @@ fn analyse(
                 }
             }
         };
-        let FrameBatch { items, len, hints } = &mut batch;
+        let FrameBatch {
+            items, len, hints, ..
+        } = &mut batch;
         let items = &mut items[..*len];
         for h in hints.iter().take(AHEAD_BUCKET).flatten() {
             analyzer.prefetch_bucket(h);

@@ -125,16 +125,20 @@ pub fn wait_readable(fd: std::os::fd::RawFd, timeout: std::time::Duration) -> io
     }
 }
 
-/// Have the allocator (mimalloc) keep the memory it has, instead of giving freed pages back to
-/// the system a second after (its default) and faulting them in again when they are needed.
-/// A replay's memory is flat: what it frees (summaries drawn, event batches, buffers of
-/// retired connections) it allocates again at once, so pages given back only came back as
-/// page faults, each a trap and a zeroed page (in a virtual machine a costly one): a million
-/// connections, summary-only, took 11,300 faults with a 100 ms delay and 5,800 without
-/// giving back, the ladder 61,000 and 8,600, at 2 % less tracking time; peak memory is what
-/// the most ever used takes (≤ 54 MB on the benchmark captures, bench/README.md). The option
-/// is addressed by number, so it is only set when it holds its documented default.
-pub fn keep_freed_memory() {
+/// How soon the allocator (mimalloc) gives freed memory back to the system: never when
+/// `keep` (its pages are then faulted in again only the first time), else after 100 ms.
+///
+/// A replay's memory is flat: what it frees (summaries drawn, event batches, the buffers of
+/// retired connections) it soon allocates again, so pages given back come back as page
+/// faults, each a trap and a zeroed page. Where tracking binds (summaries only), keeping
+/// them gained 1–2 % (a million connections: 11,300 faults with 100 ms, 5,800 kept); where
+/// drawing binds (the ladder, JSON) it gained nothing and cost 6 MB of peak memory (the
+/// ladder 48 → 55 MB), and a live capture that runs for hours should give back what a burst
+/// took. Not sooner than 100 ms: with 1 ms the tracking thread kept giving pages back and
+/// faulting them in again (about 8 % of its time); a second (mimalloc's default) let memory
+/// pile up. The option is addressed by number, so it is only set when it holds its
+/// documented default (an `MIMALLOC_PURGE_DELAY` from the environment wins).
+pub fn release_freed_memory(keep: bool) {
     // `mi_option_purge_delay` in mimalloc v3 (libmimalloc-sys 0.1.49, pinned by Cargo.lock),
     // whose default is 1000 (ms); v2's was 10. Negative: never.
     const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
@@ -142,8 +146,9 @@ pub fn keep_freed_memory() {
     // Not thread-safe: main calls this before starting any thread.
     let current = unsafe { libmimalloc_sys::mi_option_get(PURGE_DELAY) };
     if matches!(current, 10 | 1000) {
+        let delay = if keep { -1 } else { 100 };
         // SAFETY: writes an integer into mimalloc's option table, as above.
-        unsafe { libmimalloc_sys::mi_option_set(PURGE_DELAY, -1) };
+        unsafe { libmimalloc_sys::mi_option_set(PURGE_DELAY, delay) };
     }
 }
 
@@ -180,31 +185,54 @@ pub fn prefetch<T>(value: &T) {
     let _ = value;
 }
 
-/// Ask the CPU to bring `value`'s memory into the cache ready to be written (every 64-byte
-/// line of it, `PREFETCHW`, where the processor has it): a hint, with no effect on what the
-/// program computes.
-#[inline]
-pub fn prefetch_write<T>(value: &T) {
-    #[cfg(target_arch = "x86_64")]
-    if has_prefetchw() {
-        let start = (value as *const T).cast::<u8>();
-        let size = std::mem::size_of::<T>();
-        let mut offset = 0;
-        while offset < size {
-            // SAFETY: PREFETCHW (present, see above) never faults and changes nothing the
-            // program sees; the address is inside `value`.
-            unsafe {
-                std::arch::asm!(
-                    "prefetchw byte ptr [{0}]",
-                    in(reg) start.wrapping_add(offset),
-                    options(nostack, preserves_flags, readonly)
-                )
-            };
-            offset += 64;
-        }
+/// Prefetching for writing (`PREFETCHW`), where the processor has it: asked once, when made,
+/// then used as often as needed without asking again (the answer read from a `OnceLock` on
+/// every frame made the reading thread 7 % slower).
+#[derive(Clone, Copy, Debug)]
+pub struct PrefetchWrite {
+    available: bool,
+}
+
+impl PrefetchWrite {
+    pub fn new() -> PrefetchWrite {
+        #[cfg(target_arch = "x86_64")]
+        let available = has_prefetchw();
+        #[cfg(not(target_arch = "x86_64"))]
+        let available = false;
+        PrefetchWrite { available }
     }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = value;
+
+    /// Ask the CPU to bring `value`'s memory into the cache ready to be written (every 64-byte
+    /// line of it): a hint, with no effect on what the program computes.
+    #[inline]
+    pub fn prefetch<T>(self, value: &T) {
+        #[cfg(target_arch = "x86_64")]
+        if self.available {
+            let start = (value as *const T).cast::<u8>();
+            let size = std::mem::size_of::<T>();
+            let mut offset = 0;
+            while offset < size {
+                // SAFETY: PREFETCHW (present: `available`) never faults and changes nothing
+                // the program sees; the address is inside `value`.
+                unsafe {
+                    std::arch::asm!(
+                        "prefetchw byte ptr [{0}]",
+                        in(reg) start.wrapping_add(offset),
+                        options(nostack, preserves_flags, readonly)
+                    )
+                };
+                offset += 64;
+            }
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = value;
+    }
+}
+
+impl Default for PrefetchWrite {
+    fn default() -> Self {
+        PrefetchWrite::new()
+    }
 }
 
 /// Does the processor have `PREFETCHW` (CPUID 8000_0001h, ECX bit 8)? Asked once.
@@ -318,7 +346,7 @@ mod tests {
         let linux_says = flags.split_whitespace().any(|f| f == "3dnowprefetch");
         assert_eq!(super::has_prefetchw(), linux_says);
         let value = [7u64; 40];
-        super::prefetch_write(&value);
+        super::PrefetchWrite::new().prefetch(&value);
         assert_eq!(value, [7u64; 40]);
     }
 
