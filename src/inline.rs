@@ -274,8 +274,12 @@ impl<T: Copy + Default, const N: usize> SmallDeque<T, N> {
     pub fn push_front(&mut self, item: T) {
         match self {
             SmallDeque::Inline(list) if usize::from(list.len) < N => {
-                let len = usize::from(list.len);
-                list.items.copy_within(..len, 1);
+                // Every place moves up one, used or not: a fixed run of copies (the places past
+                // the length are never read), where shifting only the used ones was a call to
+                // `memmove` of a varying length on most segments.
+                for k in (1..N).rev() {
+                    list.items[k] = list.items[k - 1];
+                }
                 list.items[0] = item;
                 list.len += 1;
             }
@@ -302,8 +306,10 @@ impl<T: Copy + Default, const N: usize> SmallDeque<T, N> {
         match self {
             SmallDeque::Inline(list) => {
                 let first = *list.as_slice().first()?;
-                let len = usize::from(list.len);
-                list.items.copy_within(1..len, 0);
+                // Every place moves down one (see `push_front`).
+                for k in 1..N {
+                    list.items[k - 1] = list.items[k];
+                }
                 list.len -= 1;
                 Some(first)
             }
@@ -315,9 +321,12 @@ impl<T: Copy + Default, const N: usize> SmallDeque<T, N> {
     pub fn drop_front(&mut self, n: usize) {
         match self {
             SmallDeque::Inline(list) => {
-                let len = usize::from(list.len);
-                let n = n.min(len);
-                list.items.copy_within(n..len, 0);
+                let n = n.min(usize::from(list.len));
+                // Every place moves down `n` (see `push_front`); the last places take copies of
+                // the last item, past the new length.
+                for k in 0..N {
+                    list.items[k] = list.items[(k + n).min(N - 1)];
+                }
                 list.len -= n as u8;
             }
             SmallDeque::Heap(heap) => {
