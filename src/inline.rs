@@ -322,8 +322,8 @@ impl<T: Copy + Default, const N: usize> SmallDeque<T, N> {
         match self {
             SmallDeque::Inline(list) => {
                 let n = n.min(usize::from(list.len));
-                // Every place moves down `n` (see `push_front`); the last places take copies of
-                // the last item, past the new length.
+                // Every place moves down `n` (see `push_front`); the places past the new length
+                // take copies of the last place.
                 for k in 0..N {
                     list.items[k] = list.items[(k + n).min(N - 1)];
                 }

@@ -137,8 +137,8 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // Before any other thread exists (the option table is not thread-safe). A replay of
-    // summaries only keeps freed memory: its tracking thread binds, and gives nothing back
-    // only to fault it in again.
+    // summaries only keeps freed memory rather than give it back and fault it in again: its
+    // tracking thread is what binds.
     let tracking_bound = matches!(&cli.command,
         Command::Replay(args) if DisplayConfig::from_args(&args.display).summaries_only());
     tcpscope::sys::release_freed_memory(tracking_bound);
