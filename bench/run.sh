@@ -5,6 +5,7 @@
 #
 #   bench/run.sh [CONNECTIONS...]        default: 10000 100000 1000000
 #   RUNS=3 LIMIT=300 BENCH_DIR=target/bench bench/run.sh 100000
+#   PGO=1 bench/run.sh 1000000           also the PGO build (scripts/pgo-build.sh), in rows of its own
 #
 # Needs: gcc and libpcap-dev (for the libpcap floor), and, when installed, tcpdump, tshark,
 # tcptrace (`apt-get install tcpdump tshark tcptrace`); missing tools are reported as n/a.
@@ -20,6 +21,11 @@ mkdir -p "$DIR"
 cargo build --release --quiet --bin tcpscope --example gencap
 gcc -O2 -o "$DIR/pcap_floor" bench/pcap_floor.c -lpcap
 TCPSCOPE=target/release/tcpscope
+PGO_TCPSCOPE=
+if [ "${PGO:-0}" = 1 ]; then
+    scripts/pgo-build.sh >&2
+    PGO_TCPSCOPE=target/pgo/tcpscope
+fi
 
 # median wall time (s) and max peak RSS (KB) of RUNS runs of a command
 measure() {
@@ -49,6 +55,15 @@ for n in "${SIZES[@]}"; do
         "tcpscope replay --summary-only|$TCPSCOPE replay $f --summary-only"
         "tcpscope replay --format json|$TCPSCOPE replay $f --format json"
         "tcpscope replay (ladder)|$TCPSCOPE replay $f"
+    )
+    if [ -n "$PGO_TCPSCOPE" ]; then
+        tools+=(
+            "tcpscope PGO build: replay --summary-only|$PGO_TCPSCOPE replay $f --summary-only"
+            "tcpscope PGO build: replay --format json|$PGO_TCPSCOPE replay $f --format json"
+            "tcpscope PGO build: replay (ladder)|$PGO_TCPSCOPE replay $f"
+        )
+    fi
+    tools+=(
         "tcpdump -nn -r|tcpdump -nn -r $f"
         "tshark -q -z conv,tcp|tshark -q -z conv,tcp -r $f"
         "tcptrace -n|tcptrace -n $f"
