@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmark kit: time tcpscope against the tools people would otherwise use, on the same
-# synthetic captures, in one run. Prints a Markdown table (median of RUNS runs, packets/s,
-# peak RSS) to stdout; bench/README.md records the results and how to read them.
+# synthetic captures, in one run. Prints a Markdown table (median of RUNS runs, taken in turns
+# with the other tools', packets/s, peak RSS) to stdout; bench/README.md records the results
+# and how to read them.
 #
 #   bench/run.sh [CONNECTIONS...]        default: 10000 100000 1000000
 #   RUNS=3 LIMIT=300 BENCH_DIR=target/bench bench/run.sh 100000
@@ -27,22 +28,12 @@ if [ "${PGO:-0}" = 1 ]; then
     PGO_TCPSCOPE=target/pgo/tcpscope
 fi
 
-# median wall time (s) and max peak RSS (KB) of RUNS runs of a command
-measure() {
-    local times=() rss=0 out tmp
-    tmp=$(mktemp)
-    for _ in $(seq "$RUNS"); do
-        if ! timeout "$LIMIT" /usr/bin/time -o "$tmp" -f "%e %M" bash -c "$1" > /dev/null 2>&1; then
-            # Killed at the time limit (or failed): reported as more than the limit.
-            [ -s "$tmp" ] && grep -q '^[0-9.]* [0-9]*$' "$tmp" || { echo "> $LIMIT 0"; rm -f "$tmp"; return; }
-        fi
-        out=$(tail -1 "$tmp")
-        times+=("${out% *}")
-        [ "${out#* }" -gt "$rss" ] && rss=${out#* }
-    done
-    rm -f "$tmp"
-    printf '%s %s\n' "$(printf '%s\n' "${times[@]}" | sort -g | sed -n "$(( (RUNS + 1) / 2 ))p")" "$rss"
+# The median of some numbers.
+median() {
+    printf '%s\n' "$@" | sort -g | sed -n "$(( ($# + 1) / 2 ))p"
 }
+tmp=$(mktemp)
+trap 'rm -f "$tmp"' EXIT
 
 echo "| capture | packets | tool | median s | packets/s | peak RSS MB |"
 echo "|---|---:|---|---:|---:|---:|"
@@ -68,20 +59,41 @@ for n in "${SIZES[@]}"; do
         "tshark -q -z conv,tcp|tshark -q -z conv,tcp -r $f"
         "tcptrace -n|tcptrace -n $f"
     )
-    for entry in "${tools[@]}"; do
-        name=${entry%%|*}
-        cmd=${entry#*|}
+    # Run one of every tool, then run two of every tool, and so on: a machine whose speed
+    # drifts (a shared VM; bench/README.md) then treats all tools alike, and the ratios between
+    # them hold within the run. A tool stopped at the time limit is not run again.
+    times=() rss=() over=()
+    for _ in $(seq "$RUNS"); do
+        for i in "${!tools[@]}"; do
+            cmd=${tools[$i]#*|}
+            if ! command -v "${cmd%% *}" > /dev/null || [ -n "${over[$i]:-}" ]; then
+                continue
+            fi
+            : > "$tmp"
+            if ! timeout "$LIMIT" /usr/bin/time -o "$tmp" -f "%e %M" bash -c "$cmd" > /dev/null 2>&1; then
+                # Killed at the time limit (or failed): reported as more than the limit.
+                if ! grep -q '^[0-9.]* [0-9]*$' "$tmp"; then
+                    over[$i]=1
+                    continue
+                fi
+            fi
+            out=$(tail -1 "$tmp")
+            times[$i]="${times[$i]:-} ${out% *}"
+            [ "${out#* }" -gt "${rss[$i]:-0}" ] && rss[$i]=${out#* }
+        done
+    done
+    for i in "${!tools[@]}"; do
+        name=${tools[$i]%%|*}
+        cmd=${tools[$i]#*|}
         if ! command -v "${cmd%% *}" > /dev/null; then
             echo "| c$n | $packets | $name | n/a | n/a | n/a |"
-            continue
-        fi
-        result=$(measure "$cmd")
-        if [ "${result#> }" != "$result" ]; then
+        elif [ -n "${over[$i]:-}" ]; then
             echo "| c$n | $packets | $name | > $LIMIT | < $(( packets / LIMIT )) | n/a |"
-            continue
+        else
+            # shellcheck disable=SC2086 # the times, one word each
+            secs=$(median ${times[$i]})
+            pps=$(awk -v p="$packets" -v s="$secs" 'BEGIN { printf "%.0f", (s > 0 ? p / s : 0) }')
+            echo "| c$n | $packets | $name | $secs | $pps | $(( rss[$i] / 1024 )) |"
         fi
-        read -r secs rss <<< "$result"
-        pps=$(awk -v p="$packets" -v s="$secs" 'BEGIN { printf "%.0f", (s > 0 ? p / s : 0) }')
-        echo "| c$n | $packets | $name | $secs | $pps | $(( rss / 1024 )) |"
     done
 done
